@@ -1,0 +1,64 @@
+"""Wait until Kafka answers through its own protocol and the database answers a ping."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
+
+
+async def kafka_ready(bootstrap: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await admin.start()
+        await admin.describe_cluster()
+        return True
+    except Exception:
+        return False
+    finally:
+        await admin.close()
+
+
+async def mongo_ready(url: str) -> bool:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        url, serverSelectionTimeoutMS=2000
+    )
+    try:
+        await client.admin.command("ping")
+        return True
+    except Exception:
+        return False
+    finally:
+        await client.close()
+
+
+async def main() -> int:
+    # Connection refusals while the broker boots are expected; keep them off the console.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kafka", required=True)
+    parser.add_argument("--mongo", required=True)
+    parser.add_argument("--timeout", type=float, default=90)
+    args = parser.parse_args()
+    deadline = time.monotonic() + args.timeout
+    pending = {"kafka": True, "database": True}
+    while time.monotonic() < deadline:
+        if pending["kafka"] and await kafka_ready(args.kafka):
+            pending["kafka"] = False
+        if pending["database"] and await mongo_ready(args.mongo):
+            pending["database"] = False
+        if not any(pending.values()):
+            return 0
+        await asyncio.sleep(0.5)
+    missing = ", ".join(name for name, waiting in pending.items() if waiting)
+    print(f"[infra] not ready after {args.timeout:.0f}s: {missing}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

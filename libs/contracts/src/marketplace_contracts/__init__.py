@@ -1,0 +1,1 @@
+"""Event contracts, topics and reference data shared by every service."""
