@@ -1,0 +1,67 @@
+"""The innovation process model: need phases, allowed moves, maturity, practice tags."""
+
+from __future__ import annotations
+
+from typing import Final, get_args
+
+from .events import Maturity, Phase
+
+PHASES: Final[tuple[Phase, ...]] = (
+    "hypothesis",
+    "validation",
+    "co-creation",
+    "procurement",
+    "implementation",
+    "scaling",
+)
+WITHDRAWN: Final[Phase] = "withdrawn"
+ALL_PHASES: Final[tuple[str, ...]] = get_args(Phase)
+MATURITIES: Final[tuple[str, ...]] = get_args(Maturity)
+
+
+def phase_index(phase: str) -> int:
+    return PHASES.index(phase)  # type: ignore[arg-type,unused-ignore]
+
+
+def allowed_moves(current: str) -> list[str]:
+    """Phases a need may move to from `current`: the next one, any earlier one, withdrawn.
+
+    Forward moves go one step at a time, because each phase is a real stage of work with the
+    users; moving back any number of steps is allowed (with a reason), as the process is
+    iterative. A withdrawn need stays withdrawn.
+    """
+    if current == WITHDRAWN:
+        return []
+    i = phase_index(current)
+    moves: list[str] = list(PHASES[:i])
+    if i + 1 < len(PHASES):
+        moves.append(PHASES[i + 1])
+    moves.append(WITHDRAWN)
+    return moves
+
+
+def is_backward(current: str, target: str) -> bool:
+    return target in PHASES and current in PHASES and phase_index(target) < phase_index(current)
+
+
+# Procurement practices from the source document; the set is open for more.
+PRACTICE_TAGS: Final[dict[str, dict[str, str]]] = {
+    "social-enterprise": {
+        "en": "Collaboration with work-integrating social enterprises",
+        "sv": "Samverkan med arbetsintegrerande sociala företag",
+    },
+    "gender-equality": {
+        "en": "Gender-equal procurement",
+        "sv": "Jämställd upphandling",
+    },
+    "on-site-follow-up": {
+        "en": "On-site follow-up of working conditions",
+        "sv": "Uppföljning på plats av arbetsvillkor",
+    },
+    "sustainability": {
+        "en": "Environmental and social sustainability",
+        "sv": "Hållbarhet",
+    },
+    "accessibility": {"en": "Accessibility", "sv": "Tillgänglighet"},
+    "digital-inclusion": {"en": "Digital inclusion", "sv": "Digital delaktighet"},
+}

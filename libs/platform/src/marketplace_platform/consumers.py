@@ -1,0 +1,187 @@
+"""Reliable consumption: idempotency by event id, dead letters, retry of outages.
+
+* A handler's effect is applied at most once per event id: `ProcessedEvents` records what a
+  consumer has handled (unique `_id`), and every effect is itself written idempotently
+  (deterministic ids, upserts), so a crash between the effect and the record is harmless.
+* A message that cannot be handled (not JSON, not a CloudEvent, unknown type, payload
+  violating its schema, a rule of the domain refusing it, or a bug) goes to
+  ``<topic>.dlq`` with the reason, topic, partition and offset; the partition moves on.
+* An outage of the database or the broker is not the message's fault: the handler raises,
+  FastStream's NACK_ON_ERROR policy seeks back and the message is retried after a backoff.
+  Offsets are committed only after handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+from faststream import BaseMiddleware
+from faststream.kafka import KafkaBroker
+from marketplace_contracts.events import CloudEvent, Payload
+from marketplace_contracts.topics import DEAD_LETTER_SUFFIX
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, NetworkTimeout
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionFailure,  # includes AutoReconnect and ServerSelectionTimeoutError
+    NetworkTimeout,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    TimeoutError,
+    ConnectionError,
+)
+
+Handler = Callable[[Any, CloudEvent], Awaitable[None]]
+
+
+class ProcessedEvents:
+    """Which events each consumer has handled, kept for a retention window."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], retention: timedelta) -> None:
+        self.collection = db["processed_events"]
+        self.retention = retention
+
+    @staticmethod
+    def _key(consumer: str, event_id: str) -> str:
+        return f"{consumer}/{event_id}"
+
+    async def seen(self, consumer: str, event_id: str) -> bool:
+        return await self.collection.find_one({"_id": self._key(consumer, event_id)}) is not None
+
+    async def mark(self, consumer: str, event_id: str) -> None:
+        try:
+            await self.collection.insert_one(
+                {"_id": self._key(consumer, event_id), "at": datetime.now(UTC)}
+            )
+        except DuplicateKeyError:
+            pass  # handled twice concurrently; the effect itself is idempotent
+
+    async def purge(self) -> int:
+        # FerretDB has no TTL indexes, so retention is enforced here.
+        cutoff = datetime.now(UTC) - self.retention
+        result = await self.collection.delete_many({"at": {"$lt": cutoff}})
+        return result.deleted_count
+
+
+class EventDispatcher:
+    """Routes a CloudEvent to the handler of its payload type, once per event id."""
+
+    def __init__(self, consumer: str, processed: ProcessedEvents) -> None:
+        self.consumer = consumer
+        self.processed = processed
+        self.handlers: dict[str, tuple[type[Payload], Handler]] = {}
+        self.handled = 0
+        self.duplicates = 0
+
+    def on(self, payload_type: type[Payload], handler: Handler) -> None:
+        self.handlers[payload_type.event_type] = (payload_type, handler)
+
+    async def dispatch(self, event: CloudEvent) -> str:
+        payload = event.payload()  # UnknownEventType / ValidationError -> dead letter
+        entry = self.handlers.get(event.type)
+        if entry is None:
+            return "ignored"  # a known event this consumer has no use for
+        if await self.processed.seen(self.consumer, event.id):
+            self.duplicates += 1
+            return "duplicate"
+        await entry[1](payload, event)
+        await self.processed.mark(self.consumer, event.id)
+        self.handled += 1
+        return "handled"
+
+
+class DeadLetters:
+    """Publishes a message that cannot be handled to its topic's dead-letter twin."""
+
+    def __init__(self, broker: KafkaBroker, consumer: str) -> None:
+        self.broker = broker
+        self.consumer = consumer
+        self.count = 0
+
+    async def send(self, record: Any, reason: str, error: BaseException | None) -> None:
+        headers = {
+            k: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+            for k, v in (record.headers or ())
+        }
+        headers |= {
+            "dlq_reason": reason[:2000],
+            "dlq_error_type": type(error).__name__ if error else "",
+            "dlq_source_topic": record.topic,
+            "dlq_partition": str(record.partition),
+            "dlq_offset": str(record.offset),
+            "dlq_consumer": self.consumer,
+            "dlq_at": datetime.now(UTC).isoformat(),
+        }
+        await self.broker.publish(
+            record.value if record.value is not None else b"",
+            topic=record.topic + DEAD_LETTER_SUFFIX,
+            key=record.key,
+            headers=headers,
+        )
+        self.count += 1
+        log.warning(
+            "dead-lettered a message",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reason[:300],
+            },
+        )
+
+
+def describe_error(error: BaseException) -> str:
+    """A reason a person can act on, naming the field where pydantic knows it."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            items = errors()
+            parts = [
+                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in items[:10]
+            ]
+            return f"{type(error).__name__}: " + "; ".join(parts)
+        except Exception:  # noqa: S110 - fall back to str() below
+            pass
+    if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
+        return f"not valid JSON: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+def dead_letter_middleware(
+    dead_letters: DeadLetters, retry_backoff: tuple[float, float] = (0.2, 5.0)
+) -> type[BaseMiddleware]:
+    """A broker middleware class: permanent failures to the DLQ, outages retried."""
+    backoff = {"delay": retry_backoff[0]}
+
+    class DeadLetterMiddleware(BaseMiddleware):
+        async def after_processed(
+            self,
+            exc_type: type[BaseException] | None = None,
+            exc_val: BaseException | None = None,
+            exc_tb: TracebackType | None = None,
+        ) -> bool | None:
+            if exc_val is None:
+                backoff["delay"] = retry_backoff[0]
+                return False
+            if isinstance(exc_val, TRANSIENT_ERRORS) or isinstance(
+                exc_val.__cause__, TRANSIENT_ERRORS
+            ):
+                log.warning("transient failure, will retry: %s", exc_val)
+                await asyncio.sleep(backoff["delay"])
+                backoff["delay"] = min(backoff["delay"] * 2, retry_backoff[1])
+                return False  # NACK: FastStream seeks back and the message comes again
+            if isinstance(exc_val, asyncio.CancelledError):
+                return False
+            await dead_letters.send(self.msg, describe_error(exc_val), exc_val)
+            return True  # handled: the ack policy commits the offset and moves on
+
+    return DeadLetterMiddleware

@@ -1,0 +1,148 @@
+"""The HTTP side every service shares: app factory, clear 4xx errors, health, AsyncAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.specification.asyncapi.site import get_asyncapi_html
+
+from .outbox import ConcurrentModification
+from .runtime import ServiceRuntime
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request; `status` is the HTTP status to answer."""
+
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Invalid(DomainError):
+    status = 422
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        out.append(
+            {
+                "field": ".".join(loc) or "body",
+                "rule": err.get("type", "invalid"),
+                "message": err.get("msg", "invalid value"),
+            }
+        )
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return JSONResponse(status_code=422, content={"detail": summary, "errors": errors})
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        body: dict[str, Any] = {"detail": exc.message}
+        if exc.field:
+            body["errors"] = [
+                {"field": exc.field, "rule": type(exc).__name__.lower(), "message": exc.message}
+            ]
+        body.update(exc.extra)
+        return JSONResponse(status_code=exc.status, content=body)
+
+    @app.exception_handler(ConcurrentModification)
+    async def _conflict(_: Request, exc: ConcurrentModification) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": f"{exc}; retry the request"})
+
+
+def health_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health", summary="Liveness with the state of Kafka and the database")
+    async def health() -> dict[str, Any]:
+        return await runtime.health()
+
+    @router.get("/health/live", summary="The process answers")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/health/ready", summary="Ready to serve: Kafka and the database are up")
+    async def ready(response: Response) -> dict[str, Any]:
+        state = await runtime.health()
+        if state["status"] != "ok":
+            response.status_code = 503
+        return state
+
+    return router
+
+
+def asyncapi_router(runtime: ServiceRuntime, title: str, description: str) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/asyncapi.json", summary="AsyncAPI document of this service's events")
+    async def asyncapi_json() -> Response:
+        spec = runtime.asyncapi(title, description).to_specification()
+        return Response(spec.to_json(), media_type="application/json")
+
+    @router.get("/asyncapi", response_class=HTMLResponse, include_in_schema=False)
+    async def asyncapi_html() -> HTMLResponse:
+        spec = runtime.asyncapi(title, description).to_specification()
+        return HTMLResponse(get_asyncapi_html(spec))
+
+    return router
+
+
+def create_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    on_start: Sequence[Callable[[], Awaitable[None]]] = (),
+    on_stop: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        for hook in on_start:
+            await hook()
+        try:
+            yield
+        finally:
+            for hook in on_stop:
+                await hook()
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = runtime.settings
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health_router(runtime))
+    app.include_router(asyncapi_router(runtime, title, description))
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,172 @@
+"""The embedded outbox: a state change and the events it causes in one document write.
+
+An aggregate document carries ``outbox``: the events it has caused and that are not yet
+acknowledged by the broker. `save` writes the new state and appends the new events in one
+atomic single-document update (guarded by the aggregate's ``rev``, optimistic concurrency),
+so there is no state without its events and no event without its state, on any
+MongoDB-compatible database and without multi-document transactions.
+
+`OutboxRelay` publishes pending events in order and removes exactly those from the document
+only after the broker acknowledged them (acks=all, idempotent producer). The hot path
+publishes right after the write; a sweeper picks up what a crash left behind after a short
+grace period. A crash between the publish and the removal re-publishes the same event id,
+which idempotent consumers ignore: delivery is at least once, effects exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from marketplace_contracts.events import CloudEvent
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from .kafka import EventPublisher
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+
+class ConcurrentModification(Exception):
+    """The aggregate changed since it was read; the caller reloads and retries."""
+
+
+def outbox_entry(logical_topic: str, event: CloudEvent) -> Document:
+    return {
+        "id": event.id,
+        "topic": logical_topic,
+        "event": event.model_dump(mode="json", exclude_none=True),
+        "queued_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def save(
+    collection: AsyncCollection[Document],
+    state: Document,
+    events: Iterable[tuple[str, CloudEvent]],
+    expected_rev: int | None,
+) -> int:
+    """Insert (expected_rev None) or update the aggregate with its events; returns new rev.
+
+    `state` holds the aggregate's fields (``_id`` included) without ``outbox`` and ``rev``.
+    """
+    entries = [outbox_entry(topic, event) for topic, event in events]
+    doc_id = state["_id"]
+    if expected_rev is None:
+        await collection.insert_one({**state, "rev": 1, "outbox": entries})
+        return 1
+    fields = {k: v for k, v in state.items() if k not in ("_id", "outbox", "rev")}
+    update: Document = {"$set": {**fields, "rev": expected_rev + 1}}
+    if entries:
+        update["$push"] = {"outbox": {"$each": entries}}
+    result = await collection.update_one({"_id": doc_id, "rev": expected_rev}, update)
+    if result.matched_count != 1:
+        raise ConcurrentModification(f"{collection.name}/{doc_id} changed concurrently")
+    return expected_rev + 1
+
+
+class OutboxRelay:
+    """Publishes the outboxes of the given collections."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        publisher: EventPublisher,
+        collections: Sequence[str],
+        *,
+        grace_s: float = 2.0,
+        interval_s: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.publisher = publisher
+        self.collections = list(collections)
+        self.grace_s = grace_s
+        self.interval_s = interval_s
+        self._locks: defaultdict[tuple[str, Any], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+        self.swept = 0
+
+    async def publish_pending(self, collection: str, doc_id: Any) -> int:
+        """Publish one aggregate's pending events in order; returns how many were sent.
+
+        Never raises on a broker outage: the events stay pending for the sweeper.
+        """
+        key = (collection, doc_id)
+        try:
+            async with self._locks[key]:
+                return await self._publish_locked(self.db[collection], doc_id)
+        except Exception as exc:
+            log.warning("outbox publish deferred: %s", exc, extra={"doc": str(doc_id)})
+            return 0
+        finally:
+            lock = self._locks.get(key)
+            if lock is not None and not lock.locked():
+                self._locks.pop(key, None)
+
+    async def _publish_locked(self, col: AsyncCollection[Document], doc_id: Any) -> int:
+        doc = await col.find_one({"_id": doc_id}, projection={"outbox": 1})
+        entries: list[Document] = (doc or {}).get("outbox") or []
+        sent: list[Document] = []
+        try:
+            for entry in entries:
+                await self.publisher.publish(
+                    entry["topic"], CloudEvent.model_validate(entry["event"])
+                )
+                sent.append(entry)
+        finally:
+            if sent:
+                # $pullAll removes exactly the acknowledged entries, so events appended by
+                # a concurrent write stay pending.
+                await col.update_one({"_id": doc_id}, {"$pullAll": {"outbox": sent}})
+                self.published += len(sent)
+        return len(sent)
+
+    async def sweep_once(self) -> int:
+        """Publish what is pending for longer than the grace period (after a crash)."""
+        now = datetime.now(UTC)
+        total = 0
+        for name in self.collections:
+            col = self.db[name]
+            cursor = col.find({"outbox.0": {"$exists": True}}, projection={"outbox": 1})
+            async for doc in cursor:
+                entries = doc.get("outbox") or []
+                oldest = datetime.fromisoformat(entries[0]["queued_at"]) if entries else now
+                if (now - oldest).total_seconds() < self.grace_s:
+                    continue  # the hot path is most likely on it
+                total += await self.publish_pending(name, doc["_id"])
+        self.swept += total
+        return total
+
+    async def pending_count(self) -> int:
+        total = 0
+        for name in self.collections:
+            async for doc in self.db[name].find({"outbox.0": {"$exists": True}}, {"outbox": 1}):
+                total += len(doc.get("outbox") or [])
+        return total
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception as exc:  # the database may be down; try again later
+                log.warning("outbox sweep failed: %s", exc)
+            await asyncio.sleep(self.interval_s)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,150 @@
+"""What every service runs: its database, its broker, the outbox relay and dead letters.
+
+A service's `bootstrap` builds one `ServiceRuntime`, registers its subscribers on
+`runtime.broker`, and hands the runtime to the HTTP app, whose lifespan starts and stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from marketplace_contracts.topics import Topics
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from .consumers import DeadLetters, EventDispatcher, ProcessedEvents, dead_letter_middleware
+from .kafka import EventPublisher, create_broker, ensure_topics
+from .mongo import create_client, ping
+from .outbox import OutboxRelay
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+Document = dict[str, Any]
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, outbox_collections: Sequence[str] = ()) -> None:
+        self.settings = settings
+        self.topics = Topics(settings.topic_prefix)
+        self.client: AsyncMongoClient[Document] = create_client(settings)
+        self.db: AsyncDatabase[Document] = self.client[settings.database_name]
+        self.consumer_name = settings.service_name
+        # The broker is created first so that dead letters can publish through it; its
+        # middleware is bound to the DeadLetters instance below.
+        self.broker: KafkaBroker = create_broker(settings)
+        self.dead_letters = DeadLetters(self.broker, self.consumer_name)
+        self.broker.add_middleware(dead_letter_middleware(self.dead_letters))
+        self.publisher = EventPublisher(self.broker, self.topics)
+        self.processed = ProcessedEvents(self.db, timedelta(days=settings.processed_retention_days))
+        self.relay = OutboxRelay(
+            self.db,
+            self.publisher,
+            outbox_collections,
+            grace_s=settings.outbox_grace_s,
+            interval_s=settings.outbox_sweep_interval_s,
+        )
+        self.started_at = time.monotonic()
+        self._purge_task: asyncio.Task[None] | None = None
+        self.kafka_started = False
+
+    def dispatcher(self, name: str | None = None) -> EventDispatcher:
+        return EventDispatcher(name or self.consumer_name, self.processed)
+
+    def group_id(self, purpose: str = "") -> str:
+        base = f"{self.settings.topic_prefix}.{self.settings.service_name}"
+        return f"{base}.{purpose}" if purpose else base
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings, self.topics)
+        await self.broker.start()
+        self.kafka_started = True
+        self.relay.start()
+        self._purge_task = asyncio.create_task(self._purge_loop(), name="processed-purge")
+        log.info("service started", extra={"service": self.settings.service_name})
+
+    async def stop(self) -> None:
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge_task
+        await self.relay.stop()
+        # Stopping the broker lets the message in hand finish and commit first.
+        await self.broker.stop()
+        await self.client.close()
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await asyncio.sleep(3600)
+            with contextlib.suppress(Exception):
+                await self.processed.purge()
+
+    async def health(self) -> dict[str, Any]:
+        db_up, kafka_up = await asyncio.gather(ping(self.client), self._kafka_up())
+        return {
+            "service": self.settings.service_name,
+            "status": "ok" if db_up and kafka_up else "degraded",
+            "kafka": "up" if kafka_up else "down",
+            "database": "up" if db_up else "down",
+            "uptime_s": round(time.monotonic() - self.started_at, 1),
+        }
+
+    async def _kafka_up(self) -> bool:
+        if not self.kafka_started:
+            return False
+        try:
+            return await asyncio.wait_for(self.broker.ping(timeout=1.5), 2.0)
+        except Exception:
+            return False
+
+    def asyncapi(self, title: str, description: str) -> AsyncAPI:
+        return AsyncAPI(
+            self.broker,
+            title=title,
+            version="1.0.0",
+            description=description,
+            schema_version="3.0.0",
+        )
+
+
+def subscribe(
+    runtime: ServiceRuntime,
+    logical_topic: str,
+    dispatcher: EventDispatcher,
+    *,
+    group_id: str | None = None,
+    description: str = "",
+    from_beginning: bool = True,
+) -> None:
+    """Register a subscriber on `runtime.broker` that hands each CloudEvent to `dispatcher`.
+
+    The envelope is validated by FastStream from the handler's annotation (so AsyncAPI
+    shows it); anything that fails, from invalid JSON to a refused payload, reaches the
+    dead-letter middleware. Offsets are committed after handling (NACK_ON_ERROR).
+    `group_id=None` uses the service's group; pass a unique one to read a topic whole
+    (e.g. compacted state that every instance needs).
+    """
+    from faststream import AckPolicy
+    from marketplace_contracts.events import CloudEvent
+
+    topic = runtime.topics.name(logical_topic)
+
+    async def handle(event: CloudEvent) -> None:
+        await dispatcher.dispatch(event)
+
+    handle.__name__ = f"on_{logical_topic}"
+    runtime.broker.subscriber(
+        topic,
+        group_id=group_id or runtime.group_id(),
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{runtime.settings.service_name}:{topic}",
+        description=description or f"{runtime.settings.service_name} consumes {topic}",
+    )(handle)

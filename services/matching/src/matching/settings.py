@@ -1,0 +1,14 @@
+"""Settings of the matching service (environment prefix `MATCHING_`)."""
+
+from __future__ import annotations
+
+from marketplace_platform.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class MatchingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore")
+
+    service_name: str = "matching"
+    database_name: str = "marketplace_matching"
+    port: int = 8003

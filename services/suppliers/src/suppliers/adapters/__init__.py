@@ -1,0 +1,1 @@
+"""Mongo repositories and Kafka publishing."""

@@ -1,0 +1,1 @@
+"""Service layer: handlers of commands and events."""
