@@ -8,6 +8,7 @@ import random
 from importlib.resources import files
 
 import pytest
+
 from marketplace_contracts.reference import (
     LEVELS,
     POPULATION_YEAR,

@@ -24,10 +24,11 @@ from typing import Any
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
-from marketplace_contracts.events import CloudEvent, Payload
-from marketplace_contracts.topics import DEAD_LETTER_SUFFIX
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, NetworkTimeout
+
+from marketplace_contracts.events import CloudEvent, Payload
+from marketplace_contracts.topics import DEAD_LETTER_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,15 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def poison_reason(record: Any, error: BaseException) -> str:
+    """Why a record cannot be handled; a body that is not JSON is said so first."""
+    try:
+        json.loads(record.value or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return f"not valid JSON: {exc}"
+    return describe_error(error)
+
+
 def dead_letter_middleware(
     dead_letters: DeadLetters, retry_backoff: tuple[float, float] = (0.2, 5.0)
 ) -> type[BaseMiddleware]:
@@ -181,7 +191,7 @@ def dead_letter_middleware(
                 return False  # NACK: FastStream seeks back and the message comes again
             if isinstance(exc_val, asyncio.CancelledError):
                 return False
-            await dead_letters.send(self.msg, describe_error(exc_val), exc_val)
+            await dead_letters.send(self.msg, poison_reason(self.msg, exc_val), exc_val)
             return True  # handled: the ack policy commits the offset and moves on
 
     return DeadLetterMiddleware

@@ -9,6 +9,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
+
 from marketplace_contracts.events import CONTENT_TYPE, CloudEvent
 from marketplace_contracts.topics import Topics
 

@@ -23,9 +23,10 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from marketplace_contracts.events import CloudEvent
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+
+from marketplace_contracts.events import CloudEvent
 
 from .kafka import EventPublisher
 

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from faststream import AckPolicy, StreamMessage
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from marketplace_contracts.topics import Topics
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+
+from marketplace_contracts.events import CloudEvent
+from marketplace_contracts.topics import Topics
 
 from .consumers import DeadLetters, EventDispatcher, ProcessedEvents, dead_letter_middleware
 from .kafka import EventPublisher, create_broker, ensure_topics
@@ -57,6 +61,20 @@ class ServiceRuntime:
 
     def dispatcher(self, name: str | None = None) -> EventDispatcher:
         return EventDispatcher(name or self.consumer_name, self.processed)
+
+    def declare_publication(self, logical_topic: str, description: str) -> None:
+        """Name a topic this service publishes to, so that AsyncAPI documents it.
+
+        Events are sent by the outbox relay through `EventPublisher`; the declared
+        publisher only carries the documentation (topic, envelope schema, purpose).
+        """
+        topic = self.topics.name(logical_topic)
+        self.broker.publisher(
+            topic,
+            title=f"{self.settings.service_name}:{topic}:publish",
+            description=description,
+            schema=CloudEvent,
+        )
 
     def group_id(self, purpose: str = "") -> str:
         base = f"{self.settings.topic_prefix}.{self.settings.service_name}"
@@ -114,6 +132,12 @@ class ServiceRuntime:
         )
 
 
+async def decode_json_body(message: StreamMessage[Any]) -> Any:
+    """Records carry `application/cloudevents+json`, which FastStream does not read as JSON
+    by itself; every record on our topics is JSON, whatever its content-type header says."""
+    return json.loads(message.body)
+
+
 def subscribe(
     runtime: ServiceRuntime,
     logical_topic: str,
@@ -131,9 +155,6 @@ def subscribe(
     `group_id=None` uses the service's group; pass a unique one to read a topic whole
     (e.g. compacted state that every instance needs).
     """
-    from faststream import AckPolicy
-    from marketplace_contracts.events import CloudEvent
-
     topic = runtime.topics.name(logical_topic)
 
     async def handle(event: CloudEvent) -> None:
@@ -145,6 +166,7 @@ def subscribe(
         group_id=group_id or runtime.group_id(),
         auto_offset_reset="earliest" if from_beginning else "latest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=decode_json_body,
         title=f"{runtime.settings.service_name}:{topic}",
         description=description or f"{runtime.settings.service_name} consumes {topic}",
     )(handle)

@@ -25,7 +25,9 @@ class ServiceSettings(BaseSettings):
     and so on, while the aliased connection fields keep their shared names.
     """
 
-    model_config = SettingsConfigDict(env_prefix="MARKETPLACE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MARKETPLACE_", extra="ignore", populate_by_name=True
+    )
 
     service_name: str = "marketplace"
     environment: Literal["development", "test", "production"] = Field(
