@@ -76,7 +76,9 @@ class ProcessedEvents:
 class EventDispatcher:
     """Routes a CloudEvent to the handler of its payload type, once per event id."""
 
-    def __init__(self, consumer: str, processed: ProcessedEvents) -> None:
+    def __init__(self, consumer: str, processed: ProcessedEvents | None) -> None:
+        # processed=None: no record of handled ids, for handlers that must see every event
+        # again on each start (rebuilding in-memory state) and are idempotent by version.
         self.consumer = consumer
         self.processed = processed
         self.handlers: dict[str, tuple[type[Payload], Handler]] = {}
@@ -91,11 +93,12 @@ class EventDispatcher:
         entry = self.handlers.get(event.type)
         if entry is None:
             return "ignored"  # a known event this consumer has no use for
-        if await self.processed.seen(self.consumer, event.id):
+        if self.processed is not None and await self.processed.seen(self.consumer, event.id):
             self.duplicates += 1
             return "duplicate"
         await entry[1](payload, event)
-        await self.processed.mark(self.consumer, event.id)
+        if self.processed is not None:
+            await self.processed.mark(self.consumer, event.id)
         self.handled += 1
         return "handled"
 

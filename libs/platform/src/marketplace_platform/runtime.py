@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -58,6 +58,8 @@ class ServiceRuntime:
         self.started_at = time.monotonic()
         self._purge_task: asyncio.Task[None] | None = None
         self.kafka_started = False
+        # Run after the topics exist and before the subscribers start (e.g. rebuild state).
+        self.before_consuming: list[Callable[[], Awaitable[None]]] = []
 
     def dispatcher(self, name: str | None = None) -> EventDispatcher:
         return EventDispatcher(name or self.consumer_name, self.processed)
@@ -82,6 +84,8 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await ensure_topics(self.settings, self.topics)
+        for hook in self.before_consuming:
+            await hook()
         await self.broker.start()
         self.kafka_started = True
         self.relay.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from marketplace_platform.http import create_app
 from marketplace_platform.runtime import ServiceRuntime
 

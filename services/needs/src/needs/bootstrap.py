@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from marketplace_platform.http import create_app
 from marketplace_platform.runtime import ServiceRuntime
 
+from .adapters.broadcast import InboxBroadcaster
+from .adapters.repository import (
+    OUTBOX_COLLECTIONS,
+    AdoptionsRepository,
+    InboxRepository,
+    NeedsRepository,
+)
+from .entrypoints import consumers
+from .entrypoints.http import inbox_router, install_domain_errors, needs_router
+from .service.handlers import InboxService, NeedsService
 from .settings import NeedsSettings
 
 TITLE = "Marketplace needs service"
@@ -17,5 +28,31 @@ DESCRIPTION = (
 
 def build(settings: NeedsSettings | None = None) -> FastAPI:
     settings = settings or NeedsSettings()
-    runtime = ServiceRuntime(settings, outbox_collections=())
-    return create_app(runtime, title=TITLE, description=DESCRIPTION, routers=[])
+    runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS)
+    needs = NeedsRepository(runtime.db, settings.source)
+    adoptions = AdoptionsRepository(runtime.db, settings.source)
+    inbox_repo = InboxRepository(runtime.db)
+    broadcaster = InboxBroadcaster()
+    service = NeedsService(needs, adoptions, runtime.relay)
+    inbox = InboxService(inbox_repo, needs, broadcaster)
+
+    consumers.register(runtime, inbox)
+    runtime.declare_publication(
+        "needs", "need.published, need.updated, need.phase-changed, need.cosigned, need.withdrawn"
+    )
+    runtime.declare_publication("adoptions", "adoption.recorded: implementations and adoptions")
+
+    async def ensure_indexes() -> None:
+        await needs.ensure_indexes()
+        await inbox_repo.ensure_indexes()
+
+    app = create_app(
+        runtime,
+        title=TITLE,
+        description=DESCRIPTION,
+        routers=[needs_router(service, inbox), inbox_router(inbox, broadcaster)],
+        on_start=[ensure_indexes],
+    )
+    install_domain_errors(app)
+    app.state.broadcaster = broadcaster
+    return app

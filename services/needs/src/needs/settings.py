@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marketplace_platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from marketplace_platform.settings import ServiceSettings
 
 
 class NeedsSettings(ServiceSettings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uvicorn
+
 from marketplace_platform.logs import configure_logging
 
 from .bootstrap import build

@@ -1,0 +1,262 @@
+"""Mongo repositories of the needs service.
+
+Needs and adoptions are aggregates written with their events through the embedded outbox
+(`marketplace_platform.outbox.save`); inbox entries and matches are read models written by
+the consumers as upserts keyed by the deterministic ids of the matching service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
+from marketplace_contracts.reference import municipality
+from marketplace_platform.outbox import save
+
+from ..domain.model import (
+    Adoption,
+    Cosigner,
+    HistoryEntry,
+    Implementation,
+    Need,
+    cpv_prefixes,
+)
+
+Document = dict[str, Any]
+
+NEEDS = "needs"
+ADOPTIONS = "adoptions"
+INBOX = "inbox"
+MATCHES = "matches"
+OUTBOX_COLLECTIONS = (NEEDS, ADOPTIONS)
+
+
+class AlreadyExists(Exception):
+    pass
+
+
+def _events(payloads: list[Payload], source: str) -> list[tuple[str, CloudEvent]]:
+    from marketplace_contracts.events import envelope
+
+    return [(p.topic, envelope(p, source=source)) for p in payloads]
+
+
+def need_to_doc(need: Need) -> Document:
+    return {
+        "_id": need.id,
+        "buyer_org": need.buyer_org,
+        "created_by": need.created_by,
+        "title": need.title,
+        "problem": need.problem,
+        "desired_outcomes": list(need.desired_outcomes),
+        "target_group": need.target_group,
+        "cpv_codes": list(need.cpv_codes),
+        "cpv_prefixes": cpv_prefixes(need.cpv_codes),
+        "municipality_code": need.municipality_code,
+        "county_code": municipality(need.municipality_code).county_code,
+        "tags": list(need.tags),
+        "language": need.language,
+        "budget_sek": need.budget_sek,
+        "timeline": need.timeline,
+        "phase": need.phase,
+        "status": need.status,
+        "version": need.version,
+        "created_at": need.created_at,
+        "updated_at": need.updated_at,
+        "published_at": need.published_at,
+        "cosigners": [asdict(c) for c in need.cosigners],
+        "cosigner_orgs": [c.org for c in need.cosigners],
+        "history": [asdict(h) for h in need.history],
+        "implementations": [asdict(i) for i in need.implementations],
+        "search_terms": need.search_terms(),
+    }
+
+
+def need_from_doc(doc: Document) -> Need:
+    return Need(
+        id=doc["_id"],
+        buyer_org=doc["buyer_org"],
+        created_by=doc["created_by"],
+        title=doc["title"],
+        problem=doc["problem"],
+        desired_outcomes=list(doc.get("desired_outcomes") or []),
+        target_group=doc.get("target_group"),
+        cpv_codes=list(doc["cpv_codes"]),
+        municipality_code=doc["municipality_code"],
+        tags=list(doc.get("tags") or []),
+        language=doc.get("language") or "sv",
+        budget_sek=doc.get("budget_sek"),
+        timeline=doc.get("timeline"),
+        phase=doc["phase"],
+        status=doc["status"],
+        version=int(doc.get("version") or 0),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        published_at=doc.get("published_at"),
+        cosigners=[Cosigner(**c) for c in doc.get("cosigners") or []],
+        history=[HistoryEntry(**h) for h in doc.get("history") or []],
+        implementations=[Implementation(**i) for i in doc.get("implementations") or []],
+    )
+
+
+class NeedsRepository:
+    def __init__(self, db: AsyncDatabase[Document], source: str) -> None:
+        self.collection = db[NEEDS]
+        self.source = source
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("buyer_org", ASCENDING)])
+        await self.collection.create_index([("status", ASCENDING), ("published_at", DESCENDING)])
+        await self.collection.create_index([("cpv_prefixes", ASCENDING)])
+        await self.collection.create_index([("search_terms", ASCENDING)])
+
+    async def get(self, need_id: str) -> tuple[Need, int] | None:
+        doc = await self.collection.find_one({"_id": need_id}, projection={"outbox": 0})
+        if doc is None:
+            return None
+        return need_from_doc(doc), int(doc["rev"])
+
+    async def save(self, need: Need, expected_rev: int | None) -> int:
+        """State and the events the aggregate caused, in one write."""
+        events = _events(need.take_events(), self.source)
+        return await save(self.collection, need_to_doc(need), events, expected_rev)
+
+    async def list_of(self, org: str, *, skip: int, limit: int) -> tuple[list[Need], int]:
+        order = [("created_at", DESCENDING), ("_id", ASCENDING)]
+        return await self._page({"buyer_org": org}, order, skip, limit)
+
+    async def search(self, query: Document, *, skip: int, limit: int) -> tuple[list[Need], int]:
+        order = [("published_at", DESCENDING), ("_id", ASCENDING)]
+        return await self._page(query, order, skip, limit)
+
+    async def _page(
+        self, query: Document, order: list[tuple[str, int]], skip: int, limit: int
+    ) -> tuple[list[Need], int]:
+        total = await self.collection.count_documents(query)
+        cursor = (
+            self.collection.find(query, projection={"outbox": 0, "search_terms": 0})
+            .sort(order)
+            .skip(skip)
+            .limit(limit)
+        )
+        return [need_from_doc(d) async for d in cursor], total
+
+
+class AdoptionsRepository:
+    def __init__(self, db: AsyncDatabase[Document], source: str) -> None:
+        self.collection = db[ADOPTIONS]
+        self.source = source
+
+    async def add(self, adoption: Adoption, events: list[Payload]) -> None:
+        state = asdict(adoption)
+        state["_id"] = state.pop("id")
+        try:
+            await save(self.collection, state, _events(events, self.source), None)
+        except DuplicateKeyError:
+            raise AlreadyExists(adoption.id) from None
+
+    async def of_org(self, org: str) -> list[Document]:
+        cursor = self.collection.find({"buyer_org": org}, projection={"outbox": 0}).sort(
+            [("at", DESCENDING), ("_id", ASCENDING)]
+        )
+        return [d async for d in cursor]
+
+
+def _reasons(payload: MatchFound | ScalingOpportunity) -> list[Document]:
+    return [r.model_dump(mode="json") for r in payload.reasons]
+
+
+class InboxRepository:
+    """Inbox entries (matches and scaling opportunities) and the matches of each need."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.inbox = db[INBOX]
+        self.matches = db[MATCHES]
+
+    async def ensure_indexes(self) -> None:
+        await self.inbox.create_index([("buyer_org", ASCENDING), ("created_at", DESCENDING)])
+        await self.matches.create_index([("need_id", ASCENDING)])
+
+    async def upsert_match(self, match: MatchFound, at: datetime) -> Document:
+        fields = {
+            "need_id": match.need_id,
+            "need_version": match.need_version,
+            "need_title": match.need_title,
+            "buyer_org": match.buyer_org,
+            "solution_id": match.solution_id,
+            "solution_version": match.solution_version,
+            "solution_name": match.solution_name,
+            "supplier_org": match.supplier_org,
+            "score": match.score,
+            "reasons": _reasons(match),
+            "updated_at": at,
+        }
+        await self.matches.update_one(
+            {"_id": match.match_id},
+            {"$set": fields, "$setOnInsert": {"created_at": at}},
+            upsert=True,
+        )
+        return await self._upsert_entry(match.match_id, "match", fields, at)
+
+    async def upsert_opportunity(self, opp: ScalingOpportunity, at: datetime) -> Document:
+        fields = {
+            "need_id": opp.need_id,
+            "need_title": opp.need_title,
+            "buyer_org": opp.buyer_org,
+            "solution_id": opp.solution_id,
+            "solution_name": opp.solution_name,
+            "supplier_org": opp.supplier_org,
+            "adoption_count": opp.adoption_count,
+            "deployments": [d.model_dump(mode="json") for d in opp.deployments],
+            "score": opp.score,
+            "reasons": _reasons(opp),
+            "triggered_by": opp.triggered_by,
+            "updated_at": at,
+        }
+        return await self._upsert_entry(opp.opportunity_id, "scaling", fields, at)
+
+    async def _upsert_entry(
+        self, entry_id: str, kind: str, fields: Document, at: datetime
+    ) -> Document:
+        doc = await self.inbox.find_one_and_update(
+            {"_id": entry_id},
+            {
+                "$set": {**fields, "kind": kind},
+                "$setOnInsert": {"created_at": at, "read": False, "read_at": None},
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        return doc
+
+    async def entries(self, org: str, *, unread_only: bool, limit: int) -> list[Document]:
+        query: Document = {"buyer_org": org}
+        if unread_only:
+            query["read"] = False
+        cursor = (
+            self.inbox.find(query)
+            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [d async for d in cursor]
+
+    async def mark_read(self, org: str, entry_id: str, at: datetime) -> Document | None:
+        doc = await self.inbox.find_one({"_id": entry_id, "buyer_org": org})
+        if doc is None:
+            return None
+        if not doc.get("read"):
+            await self.inbox.update_one(
+                {"_id": entry_id, "read": False}, {"$set": {"read": True, "read_at": at}}
+            )
+            doc = await self.inbox.find_one({"_id": entry_id}) or doc
+        return doc
+
+    async def matches_of(self, need_id: str) -> list[Document]:
+        return [d async for d in self.matches.find({"need_id": need_id})]

@@ -1,0 +1,29 @@
+"""Kafka subscribers: match.found and scaling.opportunity into the buyer inbox."""
+
+from __future__ import annotations
+
+from marketplace_contracts.events import MatchFound, ScalingOpportunity
+from marketplace_platform.runtime import ServiceRuntime, subscribe
+
+from ..service.handlers import InboxService
+
+
+def register(runtime: ServiceRuntime, inbox: InboxService) -> None:
+    matches = runtime.dispatcher(f"{runtime.consumer_name}.matches")
+    matches.on(MatchFound, inbox.on_match_found)
+    subscribe(
+        runtime,
+        "matches",
+        matches,
+        description="match.found: a solution for one of the buyer's needs, into its inbox "
+        "(upsert by match_id: a replay gives one entry, a re-ranking updates it)",
+    )
+    scaling = runtime.dispatcher(f"{runtime.consumer_name}.scaling")
+    scaling.on(ScalingOpportunity, inbox.on_scaling_opportunity)
+    subscribe(
+        runtime,
+        "scaling",
+        scaling,
+        description="scaling.opportunity: a solution implemented elsewhere that fits one of "
+        "the buyer's needs (upsert by opportunity_id)",
+    )

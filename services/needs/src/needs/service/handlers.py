@@ -1,0 +1,302 @@
+"""Handlers: one per command or event. Load the aggregate, call the domain, save state and
+events in one write, then hand the events to the relay so they are on Kafka on return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from marketplace_contracts.events import CloudEvent, MatchFound, ScalingOpportunity
+from marketplace_contracts.process import PHASES, WITHDRAWN
+from marketplace_contracts.reference import (
+    InvalidCpvCode,
+    UnknownRegion,
+    normalize_cpv,
+    parse_region,
+    significant_prefix,
+)
+from marketplace_platform.outbox import ConcurrentModification, OutboxRelay
+
+from ..adapters.broadcast import InboxBroadcaster
+from ..adapters.repository import (
+    ADOPTIONS,
+    NEEDS,
+    AdoptionsRepository,
+    AlreadyExists,
+    InboxRepository,
+    NeedsRepository,
+)
+from ..domain.errors import InvalidInput, NotFoundError, NotPermitted, RuleConflict
+from ..domain.model import Adoption, Need
+from ..domain.text import query_terms
+
+Document = dict[str, Any]
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Actor:
+    org: str
+    subject: str
+    municipality_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Need]
+    total: int
+    page: int
+    limit: int
+
+
+class NeedsService:
+    def __init__(
+        self,
+        needs: NeedsRepository,
+        adoptions: AdoptionsRepository,
+        relay: OutboxRelay,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.needs = needs
+        self.adoptions = adoptions
+        self.relay = relay
+        self.clock = clock
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def get(self, need_id: str, actor: Actor) -> Need:
+        found = await self.needs.get(need_id)
+        if found is None or not found[0].visible_to(actor.org):
+            raise NotFoundError(f"no need {need_id!r} is visible to {actor.org}")
+        return found[0]
+
+    async def mine(self, actor: Actor, page: int, limit: int) -> Page:
+        items, total = await self.needs.list_of(actor.org, skip=(page - 1) * limit, limit=limit)
+        return Page(items, total, page, limit)
+
+    async def search(
+        self,
+        *,
+        cpv: str | None,
+        region: str | None,
+        phase: str | None,
+        q: str | None,
+        page: int,
+        limit: int,
+    ) -> Page:
+        query: Document = {"published_at": {"$ne": None}}
+        if phase:
+            if phase not in (*PHASES, WITHDRAWN):
+                raise InvalidInput(
+                    f"unknown phase {phase!r}; phases are {', '.join([*PHASES, WITHDRAWN])}",
+                    field="phase",
+                )
+            query["phase"] = phase
+        else:
+            query["status"] = "published"
+        if cpv:
+            query["cpv_prefixes"] = cpv_search_prefix(cpv)
+        if region:
+            try:
+                parsed = parse_region(region)
+            except UnknownRegion as exc:
+                raise InvalidInput(str(exc), field="region") from None
+            if parsed.kind == "county":
+                query["county_code"] = parsed.code
+            elif parsed.kind == "municipality":
+                query["municipality_code"] = parsed.code
+        if q:
+            groups = query_terms(q)
+            if groups:
+                query["$and"] = [{"search_terms": {"$in": g}} for g in groups]
+        items, total = await self.needs.search(query, skip=(page - 1) * limit, limit=limit)
+        return Page(items, total, page, limit)
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def create(self, actor: Actor, fields: dict[str, Any]) -> Need:
+        fields = dict(fields)
+        need = Need.draft(
+            buyer_org=actor.org,
+            by=actor.subject,
+            now=self.clock(),
+            title=fields.pop("title"),
+            problem=fields.pop("problem"),
+            cpv_codes=fields.pop("cpv_codes"),
+            municipality_code=fields.pop("municipality_code"),
+            **fields,
+        )
+        await self.needs.save(need, None)
+        return need
+
+    async def _change(
+        self, need_id: str, actor: Actor, change: Callable[[Need], T]
+    ) -> tuple[Need, T]:
+        """Load, apply, save with optimistic concurrency (retried), publish the events."""
+        for attempt in range(ATTEMPTS):
+            found = await self.needs.get(need_id)
+            if found is None or not found[0].visible_to(actor.org):
+                raise NotFoundError(f"no need {need_id!r} is visible to {actor.org}")
+            need, rev = found
+            result = change(need)
+            has_events = bool(need.pending)
+            try:
+                await self.needs.save(need, rev)
+            except ConcurrentModification:
+                if attempt + 1 == ATTEMPTS:
+                    raise
+                continue
+            if has_events:
+                await self.relay.publish_pending(NEEDS, need.id)
+            return need, result
+        raise AssertionError("unreachable")
+
+    async def publish(self, need_id: str, actor: Actor) -> Need:
+        need, _ = await self._change(
+            need_id, actor, lambda n: n.publish(org=actor.org, by=actor.subject, now=self.clock())
+        )
+        return need
+
+    async def edit(self, need_id: str, actor: Actor, changes: dict[str, Any]) -> Need:
+        need, _ = await self._change(
+            need_id,
+            actor,
+            lambda n: n.edit(org=actor.org, by=actor.subject, now=self.clock(), changes=changes),
+        )
+        return need
+
+    async def move(self, need_id: str, actor: Actor, phase: str, reason: str | None) -> Need:
+        need, _ = await self._change(
+            need_id,
+            actor,
+            lambda n: n.move_to(
+                phase, org=actor.org, by=actor.subject, now=self.clock(), reason=reason
+            ),
+        )
+        return need
+
+    async def withdraw(self, need_id: str, actor: Actor, reason: str | None) -> Need:
+        need, _ = await self._change(
+            need_id,
+            actor,
+            lambda n: n.withdraw(org=actor.org, by=actor.subject, now=self.clock(), reason=reason),
+        )
+        return need
+
+    async def cosign(self, need_id: str, actor: Actor, municipality_code: str | None) -> Need:
+        code = municipality_code or actor.municipality_code
+        need, _ = await self._change(
+            need_id,
+            actor,
+            lambda n: n.cosign(
+                org=actor.org, by=actor.subject, now=self.clock(), municipality_code=code
+            ),
+        )
+        return need
+
+    async def record_implementation(self, need_id: str, actor: Actor, solution_id: str) -> Need:
+        need, _ = await self._change(
+            need_id,
+            actor,
+            lambda n: n.record_implementation(
+                org=actor.org, by=actor.subject, now=self.clock(), solution_id=solution_id
+            ),
+        )
+        return need
+
+    async def record_adoption(
+        self,
+        actor: Actor,
+        solution_id: str,
+        need_id: str | None,
+        municipality_code: str | None,
+    ) -> Adoption:
+        need = await self.get(need_id, actor) if need_id else None
+        code = municipality_code or actor.municipality_code
+        if code is None and need is not None:
+            code = next((c.municipality_code for c in need.cosigners if c.org == actor.org), None)
+        adoption, event = Adoption.record(
+            buyer_org=actor.org,
+            by=actor.subject,
+            now=self.clock(),
+            solution_id=solution_id,
+            need=need,
+            municipality_code=code,
+        )
+        try:
+            await self.adoptions.add(adoption, [event])
+        except AlreadyExists:
+            raise RuleConflict(
+                f"{actor.org} has already recorded an adoption of solution {solution_id}",
+                field="solution_id",
+            ) from None
+        await self.relay.publish_pending(ADOPTIONS, adoption.id)
+        return adoption
+
+
+def cpv_search_prefix(value: str) -> str:
+    """ "805" stays a prefix; "80500000" or "80500000-9" stands for its significant prefix."""
+    raw = value.strip()
+    if raw.isdigit() and 2 <= len(raw) < 8:
+        return raw
+    try:
+        return significant_prefix(normalize_cpv(raw))
+    except InvalidCpvCode as exc:
+        raise InvalidInput(
+            f"{exc}; or give two to seven digits as a prefix (e.g. '805')", field="cpv"
+        ) from None
+
+
+class InboxService:
+    """Consumes match.found and scaling.opportunity into the buyer inbox (idempotently)."""
+
+    def __init__(
+        self,
+        inbox: InboxRepository,
+        needs: NeedsRepository,
+        broadcaster: InboxBroadcaster,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.inbox = inbox
+        self.needs = needs
+        self.broadcaster = broadcaster
+        self.clock = clock
+
+    async def on_match_found(self, payload: MatchFound, event: CloudEvent) -> None:
+        entry = await self.inbox.upsert_match(payload, self.clock())
+        self.broadcaster.publish(payload.buyer_org, entry)
+
+    async def on_scaling_opportunity(self, payload: ScalingOpportunity, event: CloudEvent) -> None:
+        entry = await self.inbox.upsert_opportunity(payload, self.clock())
+        self.broadcaster.publish(payload.buyer_org, entry)
+
+    async def entries(self, actor: Actor, *, unread_only: bool, limit: int) -> list[Document]:
+        return await self.inbox.entries(actor.org, unread_only=unread_only, limit=limit)
+
+    async def mark_read(self, actor: Actor, entry_id: str) -> Document:
+        doc = await self.inbox.mark_read(actor.org, entry_id, self.clock())
+        if doc is None:
+            raise NotFoundError(f"no inbox entry {entry_id!r} for {actor.org}")
+        return doc
+
+    async def matches(self, need_id: str, actor: Actor) -> list[Document]:
+        """Ranked solutions for a need: its owner and co-signers may read them."""
+        found = await self.needs.get(need_id)
+        if found is None or not found[0].visible_to(actor.org):
+            raise NotFoundError(f"no need {need_id!r} is visible to {actor.org}")
+        need = found[0]
+        if not (need.is_owner(actor.org) or need.has_cosigned(actor.org)):
+            raise NotPermitted("only the owner and the co-signers of a need see its matches")
+        best: dict[str, Document] = {}
+        for doc in await self.inbox.matches_of(need_id):
+            kept = best.get(doc["solution_id"])
+            if kept is None or doc["score"] > kept["score"]:
+                best[doc["solution_id"]] = doc
+        return sorted(best.values(), key=lambda d: (-float(d["score"]), d["solution_id"]))

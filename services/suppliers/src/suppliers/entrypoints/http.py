@@ -1,0 +1,545 @@
+"""The suppliers' HTTP API: parse, authorise, call a handler, shape the answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse
+
+from marketplace_contracts.events import Maturity, Phase
+from marketplace_platform.auth import CurrentPrincipal, Principal, require_role
+
+from ..adapters.broadcaster import Broadcaster
+from ..domain.profile import profile_fields
+from ..service.catalogue import Catalogue
+from ..service.inbox import Inbox
+from ..service.subscriptions import Subscriptions
+from ..service.webhooks import Webhooks
+
+Supplier = Annotated[Principal, require_role("supplier")]
+
+# --- examples ------------------------------------------------------------------------------
+
+SOLUTION_EXAMPLE: dict[str, Any] = {
+    "id": "6f1c2a7e-4d8b-4a53-9d3e-2b7f1d5c9e10",
+    "version": 2,
+    "supplier_org": "virtual-ed-ab",
+    "name": "ViroteaED VR-utbildning för vårdpersonal",
+    "description": "VR training for care staff: realistic care situations without risk.",
+    "cpv_codes": ["80500000"],
+    "regions": ["SE"],
+    "maturity": "market-ready",
+    "tags": ["digital-inclusion"],
+    "price_model": "licence per user and year",
+    "languages": ["sv", "en"],
+    "adoption_count": 1,
+    "status": "published",
+    "deployments": [
+        {
+            "buyer_org": "karlstad",
+            "municipality_code": "1780",
+            "need_id": "0d5c7a1e-95b2-4a8c-8f2e-7b1f3c6d2a90",
+            "since": "2022-09-01T00:00:00+00:00",
+            "kind": "implementation",
+        }
+    ],
+    "created_at": "2025-01-10T09:00:00+00:00",
+    "updated_at": "2025-02-01T09:00:00+00:00",
+}
+SUBSCRIPTION_EXAMPLE: dict[str, Any] = {
+    "id": "a3e4b1c2-7d8e-4f90-a1b2-c3d4e5f60718",
+    "supplier_org": "virtual-ed-ab",
+    "cpv_prefixes": ["805"],
+    "regions": ["17"],
+    "keywords": ["VR", "vårdpersonal"],
+    "phases": ["validation", "co-creation"],
+    "version": 1,
+    "created_at": "2025-01-10T09:00:00+00:00",
+    "updated_at": "2025-01-10T09:00:00+00:00",
+}
+WEBHOOK_EXAMPLE: dict[str, Any] = {
+    "id": "c0ffee00-1234-4abc-8def-0123456789ab",
+    "url": "https://hooks.example.se/marketplace",
+    "status": "active",
+    "consecutive_failures": 0,
+    "created_at": "2025-01-10T09:00:00+00:00",
+    "paused_at": None,
+    "pause_reason": None,
+    "last_success_at": None,
+}
+DELIVERY_EXAMPLE: dict[str, Any] = {
+    "id": "5b0e2c4a-6d8f-4a1b-9c3d-5e7f9a1b3c5d",
+    "webhook_id": WEBHOOK_EXAMPLE["id"],
+    "entry_id": "9d7c5b3a-1e2f-4a6b-8c0d-2e4f6a8b0c1d",
+    "event_id": "1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b",
+    "kind": "match.found",
+    "status": "delivered",
+    "attempt_count": 2,
+    "next_attempt_at": None,
+    "created_at": "2025-02-01T09:00:00+00:00",
+    "delivered_at": "2025-02-01T09:00:03+00:00",
+    "attempts": [
+        {
+            "attempt": 1,
+            "at": "2025-02-01T09:00:00+00:00",
+            "status_code": 500,
+            "error": "the receiver answered 500",
+            "duration_ms": 12,
+        },
+        {
+            "attempt": 2,
+            "at": "2025-02-01T09:00:03+00:00",
+            "status_code": 204,
+            "error": None,
+            "duration_ms": 9,
+        },
+    ],
+}
+INBOX_EXAMPLE: dict[str, Any] = {
+    "id": "9d7c5b3a-1e2f-4a6b-8c0d-2e4f6a8b0c1d",
+    "kind": "match.found",
+    "supplier_org": "virtual-ed-ab",
+    "title": "Your solution 'ViroteaED' fits the need 'Digital ledsagning'",
+    "event_id": "1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b",
+    "need_id": "0d5c7a1e-95b2-4a8c-8f2e-7b1f3c6d2a90",
+    "solution_id": SOLUTION_EXAMPLE["id"],
+    "subscription_id": None,
+    "score": 0.82,
+    "read": False,
+    "created_at": "2025-02-01T09:00:00+00:00",
+    "updated_at": "2025-02-01T09:00:00+00:00",
+    "data": {
+        "score": 0.82,
+        "reasons": [{"component": "cpv", "score": 0.4, "detail": "same group 805"}],
+    },
+}
+PROFILE_EXAMPLE: dict[str, Any] = {
+    "org": "virtual-ed-ab",
+    "name": "Virtual Ed AB",
+    "organisation_number": "556016-0680",
+    "contact": {"name": "Anna Svensson", "email": "anna@example.se", "phone": "+46 54 123 45"},
+    "regions": ["SE"],
+    "created_at": "2025-01-10T09:00:00+00:00",
+    "updated_at": "2025-01-10T09:00:00+00:00",
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or a bad bearer token"},
+    403: {"description": "the token's role may not do this"},
+    422: {
+        "description": "bad input; `errors` names each field and rule",
+        "content": {
+            "application/json": {
+                "example": {
+                    "detail": "cpv_codes.0: malformed CPV code '805'",
+                    "errors": [
+                        {
+                            "field": "cpv_codes.0",
+                            "rule": "invalid",
+                            "message": "malformed CPV code '805'",
+                        }
+                    ],
+                }
+            }
+        },
+    },
+}
+
+
+def example(code: int, value: Any, description: str = "") -> dict[int | str, dict[str, Any]]:
+    return {
+        code: {
+            "description": description or "OK",
+            "content": {"application/json": {"example": value}},
+        },
+        **ERRORS,
+    }
+
+
+def items(value: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [value]}
+
+
+# --- request bodies ------------------------------------------------------------------------
+
+
+class Contact(BaseModel):
+    name: str | None = Field(None, max_length=200)
+    email: str = Field(max_length=320)
+    phone: str | None = Field(None, max_length=40)
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    k: PROFILE_EXAMPLE[k]
+                    for k in ("name", "organisation_number", "contact", "regions")
+                }
+            ]
+        },
+    )
+
+    name: str = Field(max_length=200)
+    organisation_number: str = Field(description="Swedish organisation number, NNNNNN-NNNN")
+    contact: Contact
+    regions: list[str] = Field(description='regions served: "1780", "17" or "SE"')
+
+
+class SolutionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    k: SOLUTION_EXAMPLE[k]
+                    for k in (
+                        "name",
+                        "description",
+                        "cpv_codes",
+                        "regions",
+                        "maturity",
+                        "tags",
+                        "price_model",
+                        "languages",
+                    )
+                }
+                | {"cpv_codes": ["80500000-9"]}
+            ]
+        },
+    )
+
+    name: str
+    description: str
+    cpv_codes: list[str] = Field(description='"80500000" or "80500000-9"')
+    regions: list[str] = Field(description='municipality "1780", county "17" or "SE"')
+    maturity: Maturity
+    tags: list[str] = []
+    price_model: str | None = None
+    languages: list[str] = []
+
+
+class SolutionPatch(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"maturity": "market-ready", "regions": ["17", "1880"]}]},
+    )
+
+    name: str | None = None
+    description: str | None = None
+    cpv_codes: list[str] | None = None
+    regions: list[str] | None = None
+    maturity: Maturity | None = None
+    tags: list[str] | None = None
+    price_model: str | None = None
+    languages: list[str] | None = None
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    k: SUBSCRIPTION_EXAMPLE[k]
+                    for k in ("cpv_prefixes", "regions", "keywords", "phases")
+                }
+            ]
+        },
+    )
+
+    cpv_prefixes: list[str] | None = Field(None, description='"805" or a full code')
+    regions: list[str] | None = None
+    keywords: list[str] | None = None
+    phases: list[Phase] | None = None
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.example.se/marketplace",
+                    "secret": "a-long-random-secret-0123",
+                }
+            ]
+        },
+    )
+
+    url: str = Field(max_length=2048)
+    secret: str = Field(min_length=16, max_length=256, description="HMAC key; never returned")
+
+
+# --- routes --------------------------------------------------------------------------------
+
+
+def build_router(
+    catalogue: Catalogue,
+    subscriptions: Subscriptions,
+    webhooks: Webhooks,
+    inbox: Inbox,
+    broadcaster: Broadcaster,
+    *,
+    sse_ping_s: float = 15,
+) -> APIRouter:
+    router = APIRouter(prefix="/v1")
+
+    # profile
+    @router.put(
+        "/profile",
+        tags=["profile"],
+        summary="Create or replace this supplier's profile",
+        responses=example(200, PROFILE_EXAMPLE),
+    )
+    async def put_profile(body: ProfileIn, who: Supplier) -> dict[str, Any]:
+        fields = profile_fields(
+            name=body.name,
+            organisation_number=body.organisation_number,
+            contact_email=body.contact.email,
+            contact_name=body.contact.name,
+            contact_phone=body.contact.phone,
+            regions=body.regions,
+        )
+        return await catalogue.put_profile(who.org, fields)
+
+    @router.get(
+        "/profile",
+        tags=["profile"],
+        summary="This supplier's profile",
+        responses=example(200, PROFILE_EXAMPLE) | {404: {"description": "no profile yet"}},
+    )
+    async def get_profile(who: Supplier) -> dict[str, Any]:
+        return await catalogue.get_profile(who.org)
+
+    # solutions
+    @router.post(
+        "/solutions",
+        status_code=status.HTTP_201_CREATED,
+        tags=["solutions"],
+        summary="Publish a solution (emits solution.published, version 1)",
+        responses=example(
+            201, {**SOLUTION_EXAMPLE, "version": 1, "adoption_count": 0, "deployments": []}
+        ),
+    )
+    async def post_solution(body: SolutionIn, who: Supplier) -> dict[str, Any]:
+        return await catalogue.publish(who.org, body.model_dump())
+
+    @router.get(
+        "/solutions",
+        tags=["solutions"],
+        summary="Published solutions (every signed-in role), sorted by name",
+        responses=example(200, items(SOLUTION_EXAMPLE)),
+    )
+    async def list_solutions(
+        _: CurrentPrincipal,
+        cpv: Annotated[str | None, Query(description='CPV prefix "805" or code')] = None,
+        region: Annotated[str | None, Query(description='serves "1780", "17" or "SE"')] = None,
+        q: Annotated[
+            str | None, Query(max_length=200, description="words in name, description, tags")
+        ] = None,
+        supplier: Annotated[str | None, Query(description="supplier organisation")] = None,
+        include_retired: bool = False,
+    ) -> dict[str, Any]:
+        found = await catalogue.search(
+            cpv=cpv, region=region, q=q, supplier=supplier, include_retired=include_retired
+        )
+        return {"items": found}
+
+    @router.get(
+        "/solutions/{solution_id}",
+        tags=["solutions"],
+        summary="A solution with its deployments and adoption count",
+        responses=example(200, SOLUTION_EXAMPLE) | {404: {"description": "no such solution"}},
+    )
+    async def get_solution(solution_id: str, _: CurrentPrincipal) -> dict[str, Any]:
+        return await catalogue.get(solution_id)
+
+    @router.patch(
+        "/solutions/{solution_id}",
+        tags=["solutions"],
+        summary="Change a solution (emits solution.updated, version + 1)",
+        responses=example(200, SOLUTION_EXAMPLE)
+        | {
+            404: {"description": "no such solution"},
+            409: {"description": "the solution is retired"},
+        },
+    )
+    async def patch_solution(
+        solution_id: str, body: SolutionPatch, who: Supplier
+    ) -> dict[str, Any]:
+        changes = body.model_dump(exclude_unset=True)
+        return await catalogue.update(who.org, solution_id, changes)
+
+    @router.delete(
+        "/solutions/{solution_id}",
+        tags=["solutions"],
+        summary="Retire a solution (emits solution.retired)",
+        responses=example(200, {**SOLUTION_EXAMPLE, "status": "retired", "version": 3})
+        | {404: {"description": "no such solution"}, 409: {"description": "already retired"}},
+    )
+    async def retire_solution(solution_id: str, who: Supplier) -> dict[str, Any]:
+        return await catalogue.retire(who.org, solution_id)
+
+    # subscriptions
+    @router.post(
+        "/subscriptions",
+        status_code=status.HTTP_201_CREATED,
+        tags=["subscriptions"],
+        summary="Watch needs (emits subscription.upserted)",
+        responses=example(201, SUBSCRIPTION_EXAMPLE),
+    )
+    async def post_subscription(body: SubscriptionIn, who: Supplier) -> dict[str, Any]:
+        return await subscriptions.create(
+            who.org,
+            {
+                "cpv_prefixes": body.cpv_prefixes,
+                "regions": body.regions,
+                "keywords": body.keywords,
+                "phases": list(body.phases) if body.phases else None,
+            },
+        )
+
+    @router.get(
+        "/subscriptions",
+        tags=["subscriptions"],
+        summary="This supplier's subscriptions",
+        responses=example(200, items(SUBSCRIPTION_EXAMPLE)),
+    )
+    async def list_subscriptions(who: Supplier) -> dict[str, Any]:
+        return {"items": await subscriptions.list_for(who.org)}
+
+    @router.get(
+        "/subscriptions/{subscription_id}",
+        tags=["subscriptions"],
+        summary="One of this supplier's subscriptions",
+        responses=example(200, SUBSCRIPTION_EXAMPLE) | {404: {"description": "not found"}},
+    )
+    async def get_subscription(subscription_id: str, who: Supplier) -> dict[str, Any]:
+        return await subscriptions.get(who.org, subscription_id)
+
+    @router.delete(
+        "/subscriptions/{subscription_id}",
+        status_code=204,
+        tags=["subscriptions"],
+        summary="Delete a subscription (emits subscription.deleted)",
+        responses={204: {"description": "deleted"}, 404: {"description": "not found"}, **ERRORS},
+    )
+    async def delete_subscription(subscription_id: str, who: Supplier) -> Response:
+        await subscriptions.delete(who.org, subscription_id)
+        return Response(status_code=204)
+
+    # webhooks
+    @router.post(
+        "/webhooks",
+        status_code=status.HTTP_201_CREATED,
+        tags=["webhooks"],
+        summary="Register a webhook (public http(s) targets only; secret never returned)",
+        responses=example(201, WEBHOOK_EXAMPLE),
+    )
+    async def post_webhook(body: WebhookIn, who: Supplier) -> dict[str, Any]:
+        return await webhooks.register(who.org, body.url, body.secret)
+
+    @router.get(
+        "/webhooks",
+        tags=["webhooks"],
+        summary="This supplier's webhooks",
+        responses=example(200, items(WEBHOOK_EXAMPLE)),
+    )
+    async def list_webhooks(who: Supplier) -> dict[str, Any]:
+        return {"items": await webhooks.list_for(who.org)}
+
+    @router.delete(
+        "/webhooks/{webhook_id}",
+        status_code=204,
+        tags=["webhooks"],
+        summary="Remove a webhook (its queued deliveries are cancelled)",
+        responses={204: {"description": "deleted"}, 404: {"description": "not found"}, **ERRORS},
+    )
+    async def delete_webhook(webhook_id: str, who: Supplier) -> Response:
+        await webhooks.delete(who.org, webhook_id)
+        return Response(status_code=204)
+
+    @router.get(
+        "/webhooks/{webhook_id}/deliveries",
+        tags=["webhooks"],
+        summary="Deliveries of a webhook with every attempt, newest first",
+        responses=example(200, items(DELIVERY_EXAMPLE)) | {404: {"description": "not found"}},
+    )
+    async def list_deliveries(
+        webhook_id: str, who: Supplier, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> dict[str, Any]:
+        return {"items": await webhooks.deliveries(who.org, webhook_id, limit)}
+
+    @router.post(
+        "/webhooks/{webhook_id}/resume",
+        tags=["webhooks"],
+        summary="Resume a paused webhook; held and failed deliveries are sent again",
+        responses=example(200, WEBHOOK_EXAMPLE)
+        | {404: {"description": "not found"}, 409: {"description": "not paused"}},
+    )
+    async def resume_webhook(webhook_id: str, who: Supplier) -> dict[str, Any]:
+        return await webhooks.resume(who.org, webhook_id)
+
+    # inbox
+    @router.get(
+        "/inbox",
+        tags=["inbox"],
+        summary="This supplier's inbox (matches, alerts, paused webhooks), newest first",
+        responses=example(200, items(INBOX_EXAMPLE)),
+    )
+    async def list_inbox(
+        who: Supplier,
+        unread: Annotated[
+            bool | None, Query(description="true: unread only; false: read only")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        return {"items": await inbox.list_for(who.org, unread=unread, limit=limit)}
+
+    @router.post(
+        "/inbox/{entry_id}/read",
+        tags=["inbox"],
+        summary="Mark an inbox entry as read",
+        responses=example(200, {**INBOX_EXAMPLE, "read": True})
+        | {404: {"description": "not found"}},
+    )
+    async def read_entry(entry_id: str, who: Supplier) -> dict[str, Any]:
+        return await inbox.mark_read(who.org, entry_id)
+
+    @router.get(
+        "/inbox/stream",
+        tags=["inbox"],
+        summary="New inbox entries, live (server-sent events; SSE id = entry id)",
+        response_class=EventSourceResponse,
+        responses={
+            200: {
+                "description": "an event stream: a `ready` event, then one event per entry, "
+                "named by its kind",
+                "content": {
+                    "text/event-stream": {
+                        "example": "event: ready\ndata: {}\n\n"
+                        f"id: {INBOX_EXAMPLE['id']}\nevent: match.found\n"
+                        f"data: {json.dumps(INBOX_EXAMPLE)}\n\n"
+                    }
+                },
+            },
+            **ERRORS,
+        },
+    )
+    async def stream_inbox(who: Supplier) -> EventSourceResponse:
+        async def events() -> AsyncIterator[dict[str, Any]]:
+            async with broadcaster.listen(who.org) as queue:
+                yield {"event": "ready", "data": "{}"}
+                while True:  # sse-starlette cancels this when the client goes away
+                    entry = await queue.get()
+                    yield {"id": entry["id"], "event": entry["kind"], "data": json.dumps(entry)}
+
+        return EventSourceResponse(events(), ping=int(sse_ping_s))
+
+    return router

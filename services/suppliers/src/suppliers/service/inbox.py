@@ -1,0 +1,71 @@
+"""The supplier inbox: entries from match.found and alert.raised (each once), read state,
+live fan-out, and the webhook deliveries every new or changed entry causes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from marketplace_contracts.events import AlertRaised, CloudEvent, MatchFound
+from marketplace_platform.http import NotFound
+
+from ..adapters.broadcaster import Broadcaster
+from ..adapters.repository import Collections, Document
+from ..domain import inbox as rules
+
+Enqueue = Callable[[dict[str, Any]], Awaitable[int]]
+
+
+class Inbox:
+    def __init__(self, cols: Collections, broadcaster: Broadcaster) -> None:
+        self.cols = cols
+        self.broadcaster = broadcaster
+        self.enqueue_deliveries: Enqueue | None = None
+
+    async def on_match(self, match: MatchFound, event: CloudEvent) -> None:
+        await self.store(rules.from_match(match, event.id), deliver=True)
+
+    async def on_alert(self, alert: AlertRaised, event: CloudEvent) -> None:
+        await self.store(rules.from_alert(alert, event.id), deliver=True)
+
+    async def store(self, fields: Document, *, deliver: bool) -> dict[str, Any]:
+        """Upsert by entry id (a replay rewrites the same entry), then fan out.
+
+        A crash after the upsert and before the deliveries are queued is repaired by the
+        redelivered event: both steps are idempotent (entry id, delivery id from event id).
+        """
+        at = datetime.now(UTC)
+        entry_id, org = fields["_id"], fields["supplier_org"]
+        body = {k: v for k, v in fields.items() if k != "_id"}
+        await self.cols.inbox.update_one(
+            {"_id": entry_id, "supplier_org": org},
+            {"$set": {**body, "updated_at": at}, "$setOnInsert": {"created_at": at, "read": False}},
+            upsert=True,
+        )
+        doc = await self.cols.inbox.find_one({"_id": entry_id})
+        entry = rules.public(doc or {**fields, "created_at": at, "updated_at": at})
+        if deliver and self.enqueue_deliveries is not None:
+            await self.enqueue_deliveries(entry)
+        self.broadcaster.publish(org, entry)
+        return entry
+
+    async def list_for(self, org: str, *, unread: bool | None, limit: int) -> list[dict[str, Any]]:
+        query: Document = {"supplier_org": org}
+        if unread is True:
+            query["read"] = False
+        elif unread is False:
+            query["read"] = True
+        docs = [d async for d in self.cols.inbox.find(query)]
+        docs.sort(key=lambda d: (d["created_at"], d["_id"]), reverse=True)
+        return [rules.public(d) for d in docs[:limit]]
+
+    async def mark_read(self, org: str, entry_id: str) -> dict[str, Any]:
+        result = await self.cols.inbox.update_one(
+            {"_id": entry_id, "supplier_org": org},
+            {"$set": {"read": True, "read_at": datetime.now(UTC)}},
+        )
+        if result.matched_count != 1:  # another organisation's entry does not exist for it
+            raise NotFound(f"no inbox entry {entry_id}")
+        doc = await self.cols.inbox.find_one({"_id": entry_id})
+        return rules.public(doc or {})

@@ -1,0 +1,204 @@
+"""Handlers for webhooks: register (URL checked), list, delete, deliveries, resume, and the
+queueing of a delivery per inbox entry and webhook."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from marketplace_contracts.events import deterministic_id
+from marketplace_platform.http import Conflict, NotFound
+
+from ..adapters.repository import Collections, Document
+from ..domain import webhooks as rules
+from ..domain.webhooks import Target
+
+Resolve = Callable[[str, int], Awaitable[list[str]]]
+MAX_PER_SUPPLIER = 10
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def public_webhook(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc["_id"],
+        "url": doc["url"],
+        "status": doc["status"],
+        "consecutive_failures": doc.get("consecutive_failures", 0),
+        "created_at": _iso(doc.get("created_at")),
+        "paused_at": _iso(doc.get("paused_at")),
+        "pause_reason": doc.get("pause_reason"),
+        "last_success_at": _iso(doc.get("last_success_at")),
+    }
+
+
+def public_delivery(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc["_id"],
+        "webhook_id": doc["webhook_id"],
+        "entry_id": doc["entry_id"],
+        "event_id": doc["event_id"],
+        "kind": doc.get("kind"),
+        "status": doc["status"],
+        "attempt_count": doc.get("attempt_count", 0),
+        "next_attempt_at": _iso(doc.get("next_attempt_at")) if doc["status"] == "pending" else None,
+        "created_at": _iso(doc.get("created_at")),
+        "delivered_at": _iso(doc.get("delivered_at")),
+        "attempts": [
+            {
+                "attempt": a["attempt"],
+                "at": _iso(a["at"]),
+                "status_code": a.get("status_code"),
+                "error": a.get("error"),
+                "duration_ms": a.get("duration_ms"),
+            }
+            for a in doc.get("attempts") or []
+        ],
+    }
+
+
+class Webhooks:
+    def __init__(
+        self,
+        cols: Collections,
+        resolve: Resolve,
+        *,
+        allow_loopback: bool,
+        max_attempts: int,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.cols = cols
+        self.resolve = resolve
+        self.allow_loopback = allow_loopback
+        self.max_attempts = max_attempts
+        self.wake = wake
+
+    async def check_target(self, url: str, field_name: str = "url") -> Target:
+        """Syntax, then every resolved address (no private, loopback, link-local ...)."""
+        target = rules.parse_url(url, field_name)
+        addresses = await self.resolve(target.host, target.port)
+        rules.check_addresses(
+            target.host, addresses, allow_loopback=self.allow_loopback, field_name=field_name
+        )
+        return target
+
+    async def register(self, org: str, url: str, secret: str) -> dict[str, Any]:
+        rules.check_secret(secret)
+        target = await self.check_target(url)
+        if await self.cols.webhooks.count_documents({"supplier_org": org}) >= MAX_PER_SUPPLIER:
+            raise Conflict(f"a supplier may register at most {MAX_PER_SUPPLIER} webhooks")
+        doc = {
+            "_id": str(uuid.uuid4()),
+            "supplier_org": org,
+            "url": target.url,
+            "secret": secret,
+            "status": "active",
+            "consecutive_failures": 0,
+            "pause_count": 0,
+            "created_at": datetime.now(UTC),
+        }
+        await self.cols.webhooks.insert_one(doc)
+        return public_webhook(doc)
+
+    async def list_for(self, org: str) -> list[dict[str, Any]]:
+        docs = [d async for d in self.cols.webhooks.find({"supplier_org": org})]
+        docs.sort(key=lambda d: (d["created_at"], d["_id"]))
+        return [public_webhook(d) for d in docs]
+
+    async def _load_own(self, org: str, webhook_id: str) -> Document:
+        doc = await self.cols.webhooks.find_one({"_id": webhook_id, "supplier_org": org})
+        if doc is None:
+            raise NotFound(f"no webhook {webhook_id}")
+        return doc
+
+    async def get(self, org: str, webhook_id: str) -> dict[str, Any]:
+        return public_webhook(await self._load_own(org, webhook_id))
+
+    async def delete(self, org: str, webhook_id: str) -> None:
+        await self._load_own(org, webhook_id)
+        await self.cols.webhooks.delete_one({"_id": webhook_id, "supplier_org": org})
+        await self.cols.deliveries.update_many(
+            {"webhook_id": webhook_id, "status": {"$in": ["pending", "held"]}},
+            {"$set": {"status": "cancelled"}},
+        )
+
+    async def deliveries(self, org: str, webhook_id: str, limit: int) -> list[dict[str, Any]]:
+        await self._load_own(org, webhook_id)
+        docs = [d async for d in self.cols.deliveries.find({"webhook_id": webhook_id})]
+        docs.sort(key=lambda d: (d["created_at"], d["_id"]), reverse=True)
+        return [public_delivery(d) for d in docs[:limit]]
+
+    async def resume(self, org: str, webhook_id: str) -> dict[str, Any]:
+        """Un-pause: held deliveries and the ones that failed while pausing get new attempts."""
+        doc = await self._load_own(org, webhook_id)
+        if doc["status"] != "paused":
+            raise Conflict("the webhook is not paused", field="status")
+        await self.check_target(doc["url"], "url")
+        await self.cols.webhooks.update_one(
+            {"_id": webhook_id, "status": "paused"},
+            {
+                "$set": {
+                    "status": "active",
+                    "consecutive_failures": 0,
+                    "resumed_at": datetime.now(UTC),
+                }
+            },
+        )
+        at = datetime.now(UTC)
+        async for delivery in self.cols.deliveries.find(
+            {"webhook_id": webhook_id, "status": {"$in": ["held", "failed"]}}
+        ):
+            await self.cols.deliveries.update_one(
+                {"_id": delivery["_id"], "status": delivery["status"]},
+                {
+                    "$set": {
+                        "status": "pending",
+                        "next_attempt_at": at,
+                        "attempt_limit": delivery.get("attempt_count", 0) + self.max_attempts,
+                    }
+                },
+            )
+        self.wake()
+        return await self.get(org, webhook_id)
+
+    async def enqueue(self, entry: dict[str, Any]) -> int:
+        """One delivery per webhook of the entry's supplier; idempotent by (webhook, event)."""
+        org = entry["supplier_org"]
+        body = json.dumps(
+            {"type": entry["kind"], "event_id": entry["event_id"], "entry": entry},
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+        at = datetime.now(UTC)
+        queued = 0
+        async for hook in self.cols.webhooks.find({"supplier_org": org}):
+            delivery_id = deterministic_id("delivery", hook["_id"], entry["event_id"])
+            await self.cols.deliveries.update_one(
+                {"_id": delivery_id},
+                {
+                    "$setOnInsert": {
+                        "webhook_id": hook["_id"],
+                        "supplier_org": org,
+                        "entry_id": entry["id"],
+                        "event_id": entry["event_id"],
+                        "kind": entry["kind"],
+                        "body": body,
+                        "status": "pending" if hook["status"] == "active" else "held",
+                        "attempt_count": 0,
+                        "attempt_limit": self.max_attempts,
+                        "attempts": [],
+                        "next_attempt_at": at,
+                        "created_at": at,
+                    }
+                },
+                upsert=True,
+            )
+            queued += 1
+        if queued:
+            self.wake()
+        return queued
