@@ -21,15 +21,17 @@ class TopicSpec:
     key: str
     compacted: bool
     description: str
+    # Kept without a time limit, so that a new matching instance rebuilds from Kafka alone.
+    retain_forever: bool = False
 
 
 TOPIC_SPECS: tuple[TopicSpec, ...] = (
-    TopicSpec("needs", "need_id", False, "need.* events from the needs service"),
+    TopicSpec("needs", "need_id", False, "need.* events from the needs service", True),
     TopicSpec("solutions", "solution_id", True, "solution.* events (full state, compacted)"),
     TopicSpec(
         "subscriptions", "subscription_id", True, "subscription.* events (full state, compacted)"
     ),
-    TopicSpec("adoptions", "solution_id", False, "adoption.recorded events"),
+    TopicSpec("adoptions", "solution_id", False, "adoption.recorded events", True),
     TopicSpec("matches", "need_id", False, "match.found events from matching"),
     TopicSpec("alerts", "supplier_org", False, "alert.raised events from matching"),
     TopicSpec("scaling", "buyer_org", False, "scaling.opportunity events from matching"),

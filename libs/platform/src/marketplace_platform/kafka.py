@@ -49,6 +49,8 @@ async def ensure_topics(settings: ServiceSettings, topics: Topics | None = None)
             if name in existing:
                 continue
             config = {"cleanup.policy": "compact"} if spec.compacted else {}
+            if spec.retain_forever:
+                config["retention.ms"] = "-1"
             if spec.compacted:
                 # Compact soon enough that a rebuild reads little more than the state.
                 config |= {"min.cleanable.dirty.ratio": "0.1", "segment.ms": "3600000"}

@@ -1,19 +1,76 @@
-"""Wires the matching service: settings, runtime (database, broker, relay), handlers, app."""
+"""Wires the matching service: settings, runtime, read model rebuild, work, HTTP API."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI
 
 from marketplace_platform.http import create_app
 from marketplace_platform.runtime import ServiceRuntime
 
+from .adapters.state_reader import KafkaStateReader
+from .adapters.store import MatchingStore
+from .entrypoints import consumers
+from .entrypoints.http import build_router
+from .service.engine import MatchingEngine
 from .settings import MatchingSettings
 
 TITLE = "Marketplace matching service"
-DESCRIPTION = "Explainable need-solution matching, subscription alerts and scaling opportunities."
+DESCRIPTION = (
+    "Explainable need-solution matching, subscription alerts and scaling opportunities. "
+    "Each instance rebuilds its index from Kafka; needs are split across instances."
+)
 
 
 def build(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
-    runtime = ServiceRuntime(settings, outbox_collections=())
-    return create_app(runtime, title=TITLE, description=DESCRIPTION, routers=[])
+    runtime = ServiceRuntime(settings)
+    store = MatchingStore(runtime.db)
+    engine = MatchingEngine(
+        settings.weights(),
+        runtime.publisher,
+        store,
+        source=settings.source,
+        top_k=settings.top_k,
+        scaling_threshold=settings.scaling_threshold,
+    )
+    topics = runtime.topics
+    reader = KafkaStateReader(
+        settings.kafka_bootstrap_servers,
+        [topics.needs, topics.solutions, topics.subscriptions, topics.adoptions],
+        engine.apply,
+    )
+    consumers.register(runtime, engine)
+    # The work subscribers start only once the read model has caught up with Kafka.
+    runtime.before_consuming.append(reader.start)
+
+    async def stats() -> dict[str, Any]:
+        return {
+            "instance": settings.instance_id,
+            "index": engine.sizes(),
+            "handled": dict(engine.stats.handled),
+            "emitted": dict(engine.stats.emitted),
+            "rank_ms_mean": round(engine.stats.rank_ms_total / engine.stats.ranks, 3)
+            if engine.stats.ranks
+            else None,
+            "read_model": {
+                "records": reader.records,
+                "skipped": reader.skipped,
+                "caught_up": reader.caught_up.is_set(),
+                "lag": await reader.lag(),
+            },
+            "dead_letters": runtime.dead_letters.count,
+            "store": await store.counts(),
+        }
+
+    app = create_app(
+        runtime,
+        title=TITLE,
+        description=DESCRIPTION,
+        routers=[build_router(engine, stats)],
+        on_stop=[reader.stop],
+    )
+    app.state.engine = engine
+    app.state.reader = reader
+    return app

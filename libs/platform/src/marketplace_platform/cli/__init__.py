@@ -1,0 +1,7 @@
+"""The `marketplace` command (`marketplace = marketplace_platform.cli:main`)."""
+
+from __future__ import annotations
+
+from .app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,103 @@
+"""The `marketplace` command: one CLI over the public APIs, for buyers, suppliers and operators."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from ..auth import ROLES, mint_token
+from .api import adopt, inbox_app, needs_app, solutions_app, subscribe
+from .core import DEFAULT_URLS, Config, dev_settings, reports_errors
+from .operations import events_app, status
+
+app = typer.Typer(
+    help="Marketplace for demand-driven innovation procurement",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _root(  # noqa: PLR0917 - typer options
+    ctx: typer.Context,
+    needs_url: Annotated[
+        str, typer.Option(envvar="MARKETPLACE_NEEDS_URL", help="the needs service")
+    ] = DEFAULT_URLS["needs"],
+    suppliers_url: Annotated[
+        str, typer.Option(envvar="MARKETPLACE_SUPPLIERS_URL", help="the suppliers service")
+    ] = DEFAULT_URLS["suppliers"],
+    matching_url: Annotated[
+        str, typer.Option(envvar="MARKETPLACE_MATCHING_URL", help="the matching service")
+    ] = DEFAULT_URLS["matching"],
+    token_: Annotated[
+        str | None,
+        typer.Option("--token", envvar="MARKETPLACE_TOKEN", help="bearer JWT", show_default=False),
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(help="sign a development token for this organisation (no --token needed)"),
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(help="role of that token: buyer, supplier, admin (default: the command's)"),
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option(help="municipality code for that token and for new needs")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+    timeout: Annotated[float, typer.Option(help="HTTP timeout in seconds")] = 10.0,
+) -> None:
+    """Commands for buyers, suppliers and operators.
+
+    Connection options come before the command: `marketplace --org karlstad needs list`.
+    """
+    ctx.obj = Config(
+        urls={"needs": needs_url, "suppliers": suppliers_url, "matching": matching_url},
+        token=token_,
+        org=org,
+        role=role,
+        municipality=municipality,
+        as_json=as_json,
+        timeout=timeout,
+    )
+
+
+@app.command()
+@reports_errors
+def token(
+    org: Annotated[str, typer.Option(help="organisation id, e.g. karlstad")],
+    role: Annotated[str, typer.Option(help="buyer, supplier or admin")],
+    municipality: Annotated[
+        str | None, typer.Option(help="the buyer's municipality code, e.g. 1780")
+    ] = None,
+    hours: Annotated[float, typer.Option(help="lifetime in hours")] = 12.0,
+) -> None:
+    """Print a development JWT that the local services accept."""
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    settings = dev_settings()
+    typer.echo(
+        mint_token(
+            settings.jwt_secret.get_secret_value(),
+            org=org,
+            role=role,  # type: ignore[arg-type,unused-ignore]
+            municipality_code=municipality,
+            ttl=timedelta(hours=hours),
+            issuer=settings.jwt_issuer,
+        )
+    )
+
+
+app.add_typer(needs_app, name="needs")
+app.add_typer(solutions_app, name="solutions")
+app.command("subscribe")(subscribe)
+app.add_typer(inbox_app, name="inbox")
+app.command("adopt")(adopt)
+app.add_typer(events_app, name="events")
+app.command("status")(status)
+
+
+def main() -> None:
+    app()

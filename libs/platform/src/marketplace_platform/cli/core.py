@@ -1,0 +1,205 @@
+"""What every command shares: where the services are, the token, HTTP calls, errors, output."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal, ParamSpec, TypeVar
+
+import httpx
+import jwt
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..auth import ROLES, Role, mint_token
+from ..settings import ServiceSettings
+
+ServiceName = Literal["needs", "suppliers", "matching"]
+DEFAULT_URLS: dict[ServiceName, str] = {
+    "needs": "http://127.0.0.1:8001",
+    "suppliers": "http://127.0.0.1:8002",
+    "matching": "http://127.0.0.1:8003",
+}
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class CliError(Exception):
+    """A failure to report on one line (exit code 1), never with a traceback."""
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def reports_errors(command: Callable[P, T]) -> Callable[P, T]:
+    """Turn `CliError` (and interruptions) into one clear line on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return command(*args, **kwargs)
+        except CliError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def dev_settings() -> ServiceSettings:
+    try:
+        return ServiceSettings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise CliError(f"the environment's settings are invalid: {exc}") from None
+
+
+@dataclass
+class Config:
+    """The root options, shared by every command through `typer.Context.obj`."""
+
+    urls: dict[ServiceName, str]
+    token: str | None = None
+    org: str | None = None
+    role: str | None = None
+    municipality: str | None = None
+    as_json: bool = False
+    timeout: float = 10.0
+
+    def bearer(self, default_role: Role) -> str:
+        """The token to send: --token / MARKETPLACE_TOKEN, or one minted for --org."""
+        if self.token:
+            return self.token
+        if self.org:
+            role = self.role or default_role
+            if role not in ROLES:
+                raise CliError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+            settings = dev_settings()
+            return mint_token(
+                settings.jwt_secret.get_secret_value(),
+                org=self.org,
+                role=role,  # type: ignore[arg-type,unused-ignore]
+                municipality_code=self.municipality,
+                ttl=timedelta(hours=1),
+                issuer=settings.jwt_issuer,
+            )
+        raise CliError(
+            "no token: pass --token or set MARKETPLACE_TOKEN, or sign a development token "
+            "with --org ORG [--role ROLE] (before the command: marketplace --org karlstad ...)"
+        )
+
+    def token_role(self) -> str | None:
+        """The role the calls will carry (read from the token, not verified here)."""
+        if self.token:
+            try:
+                claims = jwt.decode(self.token, options={"verify_signature": False})
+            except jwt.PyJWTError:
+                return None
+            role = claims.get("role")
+            return role if isinstance(role, str) else None
+        return self.role
+
+    def url(self, service: ServiceName, path: str) -> str:
+        return self.urls[service].rstrip("/") + path
+
+    def call(
+        self,
+        service: ServiceName,
+        method: str,
+        path: str,
+        *,
+        role: Role | None = None,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """One HTTP call; `role` None sends no token. Returns the JSON answer."""
+        headers = {"Authorization": f"Bearer {self.bearer(role)}"} if role else {}
+        query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
+        try:
+            with httpx.Client(timeout=self.timeout) as client:
+                response = client.request(
+                    method, self.url(service, path), json=body, params=query, headers=headers
+                )
+        except httpx.HTTPError as exc:
+            raise unreachable(service, self.urls[service], exc) from None
+        except httpx.InvalidURL as exc:
+            raise CliError(f"the {service} URL {self.urls[service]!r} is invalid: {exc}") from None
+        check(service, response)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return response.text
+
+    def stream_lines(self, service: ServiceName, path: str, role: Role) -> Iterator[str]:
+        """The lines of a streamed answer (server-sent events), as they arrive."""
+        headers = {"Authorization": f"Bearer {self.bearer(role)}", "Accept": "text/event-stream"}
+        timeout = httpx.Timeout(self.timeout, read=None)
+        try:
+            with (
+                httpx.Client(timeout=timeout) as client,
+                client.stream("GET", self.url(service, path), headers=headers) as response,
+            ):
+                if response.is_error:
+                    response.read()
+                    check(service, response)
+                yield from response.iter_lines()
+        except httpx.HTTPError as exc:
+            raise unreachable(service, self.urls[service], exc) from None
+
+
+def unreachable(service: str, url: str, exc: httpx.HTTPError) -> CliError:
+    if isinstance(exc, httpx.ConnectError):
+        return CliError(
+            f"cannot reach the {service} service at {url}: is it running? "
+            f"(`make up` starts it; --{service}-url or MARKETPLACE_{service.upper()}_URL "
+            "point elsewhere)"
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return CliError(f"the {service} service at {url} did not answer in time")
+    return CliError(f"the {service} service at {url} failed: {type(exc).__name__}: {exc}")
+
+
+def detail_of(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or response.reason_phrase
+    if isinstance(body, dict):
+        detail = body.get("detail")
+        if isinstance(detail, str):
+            return detail
+        if detail is not None:  # FastAPI's own validation errors: a list
+            return json.dumps(detail, ensure_ascii=False)
+    return json.dumps(body, ensure_ascii=False)[:300]
+
+
+def check(service: str, response: httpx.Response) -> None:
+    code = response.status_code
+    if code < 400:
+        return
+    detail = detail_of(response)
+    if code == 401:
+        raise CliError(f"the {service} service refused the token (401): {detail}")
+    if code == 403:
+        raise CliError(f"the {service} service refused this to the token's role (403): {detail}")
+    if code == 404:
+        raise CliError(f"not found (404): {detail}")
+    raise CliError(f"the {service} service answered {code} {response.reason_phrase}: {detail}")
+
+
+def emit_json(value: Any) -> None:
+    """Plain JSON on stdout, for scripts (`--json`)."""
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def short_time(value: Any) -> str:
+    text = str(value or "")
+    return text[:19].replace("T", " ")

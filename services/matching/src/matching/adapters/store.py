@@ -1,0 +1,73 @@
+"""What matching remembers in its own database: which outputs it has already emitted.
+
+The indexes themselves live in memory and are rebuilt from Kafka; the database only keeps
+the "once" promises: one alert per subscription and need, scaling opportunities only when
+the adoption count grew, match pairs already announced.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+class MatchingStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.matches = db["emitted_matches"]
+        self.alerts = db["emitted_alerts"]
+        self.scaling = db["scaling_notified"]
+
+    async def match_emitted(self, match_id: str) -> bool:
+        return await self.matches.find_one({"_id": match_id}, {"_id": 1}) is not None
+
+    async def record_match(
+        self, match_id: str, need_id: str, solution_id: str, score: float
+    ) -> None:
+        await self.matches.update_one(
+            {"_id": match_id},
+            {
+                "$set": {
+                    "need_id": need_id,
+                    "solution_id": solution_id,
+                    "score": score,
+                    "at": datetime.now(UTC),
+                }
+            },
+            upsert=True,
+        )
+
+    async def alert_emitted(self, alert_id: str) -> bool:
+        return await self.alerts.find_one({"_id": alert_id}, {"_id": 1}) is not None
+
+    async def record_alert(self, alert_id: str, subscription_id: str, need_id: str) -> None:
+        await self.alerts.update_one(
+            {"_id": alert_id},
+            {
+                "$set": {
+                    "subscription_id": subscription_id,
+                    "need_id": need_id,
+                    "at": datetime.now(UTC),
+                }
+            },
+            upsert=True,
+        )
+
+    async def notified_count(self, buyer_org: str, solution_id: str) -> int:
+        doc = await self.scaling.find_one({"_id": f"{buyer_org}/{solution_id}"})
+        return int(doc["adoption_count"]) if doc else 0
+
+    async def record_notified(self, buyer_org: str, solution_id: str, count: int) -> None:
+        await self.scaling.update_one(
+            {"_id": f"{buyer_org}/{solution_id}"},
+            {"$set": {"adoption_count": count, "at": datetime.now(UTC)}},
+            upsert=True,
+        )
+
+    async def counts(self) -> dict[str, int]:
+        return {
+            "matches_emitted": await self.matches.count_documents({}),
+            "alerts_emitted": await self.alerts.count_documents({}),
+            "scaling_notifications": await self.scaling.count_documents({}),
+        }

@@ -1,0 +1,313 @@
+"""The matching service layer: keeps the read model and turns events into outputs.
+
+Two kinds of entry:
+
+* `apply(event)`: the read model. Called by the state reader for every record of the
+  needs, solutions, subscriptions and adoptions topics (every instance sees all of them)
+  and again by the work handlers; updates are guarded by versions (and adoption ids), so
+  applying an event twice changes nothing.
+* `on_*` work handlers: called by the group subscribers, so each event is worked on by one
+  instance. They emit `match.found`, `alert.raised` and `scaling.opportunity` with
+  deterministic ids, publish them (acks=all) before the offset is committed, and remember
+  what was emitted so that alerts go out once and opportunities only when the adoption
+  count grew. A crash after a publish and before the record re-emits the same ids, which
+  every consumer ignores: at least once on the wire, exactly once in every inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from marketplace_contracts import events as ev
+from marketplace_contracts.events import CloudEvent, deterministic_id, envelope
+from marketplace_platform.kafka import EventPublisher
+
+from ..adapters.profiles import (
+    need_profile,
+    solution_profile,
+    subscription_profile,
+    with_cosigner,
+    with_phase,
+)
+from ..adapters.store import MatchingStore
+from ..domain.index import NeedIndex, SolutionIndex
+from ..domain.model import Match, NeedProfile, SubscriptionProfile
+from ..domain.scaling import find_scaling_opportunities
+from ..domain.scoring import ScoringWeights
+from ..domain.subscriptions import matching_subscriptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Deployment:
+    buyer_org: str
+    municipality_code: str | None
+    adoption_id: str
+
+
+@dataclass
+class EngineStats:
+    handled: Counter[str] = field(default_factory=Counter)
+    emitted: Counter[str] = field(default_factory=Counter)
+    rank_ms_total: float = 0.0
+    ranks: int = 0
+
+
+def _reasons(match: Match) -> list[ev.MatchReason]:
+    return [
+        ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
+        for r in match.reasons
+    ]
+
+
+class MatchingEngine:
+    def __init__(
+        self,
+        weights: ScoringWeights,
+        publisher: EventPublisher,
+        store: MatchingStore,
+        *,
+        source: str,
+        top_k: int = 10,
+        scaling_threshold: float = 0.3,
+    ) -> None:
+        self.weights = weights
+        self.publisher = publisher
+        self.store = store
+        self.source = source
+        self.top_k = top_k
+        self.scaling_threshold = scaling_threshold
+        self.solutions = SolutionIndex(weights)
+        self.needs = NeedIndex(weights, solutions=self.solutions)
+        self.subscriptions: dict[str, SubscriptionProfile] = {}
+        self._subscription_versions: dict[str, int] = {}
+        self.deployments: dict[str, dict[str, Deployment]] = {}
+        self._seen_adoptions: set[str] = set()
+        self.stats = EngineStats()
+
+    # -- read model ---------------------------------------------------------------------
+
+    async def apply(self, event: CloudEvent) -> None:
+        self.apply_payload(event.payload())
+
+    def apply_payload(self, payload: ev.Payload) -> None:
+        match payload:
+            case ev.NeedPublished() | ev.NeedUpdated():
+                self.needs.upsert(need_profile(payload))
+            case ev.NeedPhaseChanged():
+                held = self.needs.get(payload.need_id)
+                if held is not None and payload.version > held.version:
+                    self.needs.upsert(with_phase(held, payload.to_phase, payload.version))
+            case ev.NeedCosigned():
+                held = self.needs.get(payload.need_id)
+                if held is not None and payload.version > held.version:
+                    self.needs.upsert(with_cosigner(held, payload.cosigner_org, payload.version))
+            case ev.NeedWithdrawn():
+                self.needs.remove(payload.need_id, payload.version)
+            case ev.SolutionPublished() | ev.SolutionUpdated():
+                count = len(self.deployments.get(payload.solution_id, {}))
+                self.solutions.upsert(solution_profile(payload, count))
+            case ev.SolutionRetired():
+                self.solutions.remove(payload.solution_id, payload.version)
+            case ev.SubscriptionUpserted():
+                if payload.version > self._subscription_versions.get(payload.subscription_id, 0):
+                    self._subscription_versions[payload.subscription_id] = payload.version
+                    self.subscriptions[payload.subscription_id] = subscription_profile(payload)
+            case ev.SubscriptionDeleted():
+                if payload.version > self._subscription_versions.get(payload.subscription_id, 0):
+                    self._subscription_versions[payload.subscription_id] = payload.version
+                    self.subscriptions.pop(payload.subscription_id, None)
+            case ev.AdoptionRecorded():
+                self._apply_adoption(payload)
+            case _:
+                pass  # outputs of matching itself are not part of its read model
+
+    def _apply_adoption(self, adoption: ev.AdoptionRecorded) -> None:
+        if adoption.adoption_id in self._seen_adoptions:
+            return
+        self._seen_adoptions.add(adoption.adoption_id)
+        users = self.deployments.setdefault(adoption.solution_id, {})
+        users.setdefault(
+            adoption.buyer_org,
+            Deployment(adoption.buyer_org, adoption.municipality_code, adoption.adoption_id),
+        )
+        self.solutions.set_adoption_count(adoption.solution_id, len(users))
+
+    def adoption_count(self, solution_id: str) -> int:
+        return len(self.deployments.get(solution_id, {}))
+
+    # -- ranking ------------------------------------------------------------------------
+
+    def rank(self, need: NeedProfile, k: int | None = None) -> list[Match]:
+        started = time.perf_counter()
+        matches = self.solutions.rank(need, k=k or self.top_k, threshold=self.weights.threshold)
+        self.stats.rank_ms_total += (time.perf_counter() - started) * 1000
+        self.stats.ranks += 1
+        return matches
+
+    # -- work ---------------------------------------------------------------------------
+
+    async def _emit(self, logical_topic: str, payload: ev.Payload, event_id: str) -> None:
+        await self.publisher.publish(
+            logical_topic, envelope(payload, source=self.source, event_id=event_id)
+        )
+        self.stats.emitted[payload.event_type] += 1
+
+    async def on_need(self, payload: ev.Payload, _event: CloudEvent) -> None:
+        self.apply_payload(payload)
+        self.stats.handled[payload.event_type] += 1
+        need_id = getattr(payload, "need_id", None)
+        need = self.needs.get(need_id) if need_id else None
+        if need is None or not need.is_open:
+            return
+        if isinstance(payload, ev.NeedPublished | ev.NeedUpdated):
+            for match in self.rank(need):
+                await self._emit_match(need, match)
+        await self._alert_subscriptions(need, self.subscriptions.values())
+
+    async def _emit_match(self, need: NeedProfile, match: Match) -> None:
+        solution = self.solutions.get(match.solution_id)
+        if solution is None:
+            return
+        match_id = deterministic_id(need.need_id, solution.solution_id)
+        payload = ev.MatchFound(
+            match_id=match_id,
+            need_id=need.need_id,
+            need_version=need.version,
+            need_title=need.title,
+            buyer_org=need.buyer_org,
+            solution_id=solution.solution_id,
+            solution_version=solution.version,
+            solution_name=solution.name,
+            supplier_org=solution.supplier_org,
+            score=round(min(1.0, max(0.0, match.score)), 4),
+            reasons=_reasons(match),
+        )
+        # The event id names the versions it was computed from: a re-rank after an update
+        # is a new event about the same match id, a replay is the same event.
+        event_id = deterministic_id(
+            "match.found", match_id, str(need.version), str(solution.version)
+        )
+        await self._emit("matches", payload, event_id)
+        await self.store.record_match(match_id, need.need_id, solution.solution_id, match.score)
+
+    async def _alert_subscriptions(
+        self, need: NeedProfile, subscriptions: Iterable[SubscriptionProfile]
+    ) -> None:
+        for sub, reasons in matching_subscriptions(need, list(subscriptions)):
+            alert_id = deterministic_id(sub.subscription_id, need.need_id)
+            if await self.store.alert_emitted(alert_id):
+                continue
+            payload = ev.AlertRaised(
+                alert_id=alert_id,
+                subscription_id=sub.subscription_id,
+                supplier_org=sub.supplier_org,
+                need_id=need.need_id,
+                need_version=need.version,
+                need_title=need.title,
+                buyer_org=need.buyer_org,
+                municipality_code=need.municipality_code,
+                phase=need.phase,
+                reasons=[
+                    ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
+                    for r in reasons
+                ],
+            )
+            await self._emit("alerts", payload, deterministic_id("alert.raised", alert_id))
+            await self.store.record_alert(alert_id, sub.subscription_id, need.need_id)
+
+    async def on_solution(self, payload: ev.Payload, _event: CloudEvent) -> None:
+        self.apply_payload(payload)
+        self.stats.handled[payload.event_type] += 1
+        if not isinstance(payload, ev.SolutionPublished | ev.SolutionUpdated):
+            return
+        solution = self.solutions.get(payload.solution_id)
+        if solution is None:
+            return
+        for match in self.needs.rank_needs_for(solution, k=1000, threshold=self.weights.threshold):
+            need = self.needs.get(match.need_id)
+            if need is None or not need.is_open:
+                continue
+            # New pairs only: a solution's update (an adoption, a new description) does not
+            # re-announce every match it already had.
+            if await self.store.match_emitted(deterministic_id(need.need_id, solution.solution_id)):
+                continue
+            await self._emit_match(need, match)
+
+    async def on_subscription(self, payload: ev.Payload, _event: CloudEvent) -> None:
+        self.apply_payload(payload)
+        self.stats.handled[payload.event_type] += 1
+        if isinstance(payload, ev.SubscriptionUpserted):
+            sub = self.subscriptions.get(payload.subscription_id)
+            if sub is None:
+                return
+            for need in list(self.needs.needs()):
+                if need.is_open:
+                    await self._alert_subscriptions(need, [sub])
+
+    async def on_adoption(self, payload: ev.Payload, _event: CloudEvent) -> None:
+        assert isinstance(payload, ev.AdoptionRecorded)
+        self.apply_payload(payload)
+        self.stats.handled[payload.event_type] += 1
+        solution = self.solutions.get(payload.solution_id)
+        if solution is None:
+            log.info(
+                "adoption of a solution not (yet) in the index",
+                extra={"solution_id": payload.solution_id},
+            )
+            return
+        users = self.deployments.get(solution.solution_id, {})
+        count = len(users)
+        deployments = [
+            ev.Deployment(buyer_org=d.buyer_org, municipality_code=d.municipality_code)
+            for d in users.values()
+        ]
+        adopted_for = self.needs.get(payload.need_id) if payload.need_id else None
+        for candidate in find_scaling_opportunities(
+            solution,
+            payload.buyer_org,
+            self.needs,
+            adopted_for=adopted_for,
+            already_using=frozenset(users),
+            threshold=self.scaling_threshold,
+        ):
+            need = self.needs.get(candidate.need_id)
+            if need is None:
+                continue
+            if await self.store.notified_count(candidate.buyer_org, solution.solution_id) >= count:
+                continue
+            opportunity_id = deterministic_id(candidate.buyer_org, solution.solution_id, str(count))
+            opportunity = ev.ScalingOpportunity(
+                opportunity_id=opportunity_id,
+                buyer_org=candidate.buyer_org,
+                need_id=need.need_id,
+                need_title=need.title,
+                solution_id=solution.solution_id,
+                solution_name=solution.name,
+                supplier_org=solution.supplier_org,
+                adoption_count=count,
+                deployments=deployments,
+                score=round(min(1.0, max(0.0, candidate.score)), 4),
+                reasons=[
+                    ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
+                    for r in candidate.reasons
+                ],
+                triggered_by=payload.adoption_id,
+            )
+            await self._emit(
+                "scaling", opportunity, deterministic_id("scaling.opportunity", opportunity_id)
+            )
+            await self.store.record_notified(candidate.buyer_org, solution.solution_id, count)
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "solutions": self.solutions.size,
+            "needs": self.needs.size,
+            "subscriptions": len(self.subscriptions),
+            "adopted_solutions": len(self.deployments),
+        }
