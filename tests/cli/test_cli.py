@@ -1,0 +1,241 @@
+"""The `marketplace` command without services: tokens, and clear one-line errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pytest
+from typer.testing import CliRunner
+
+from marketplace_platform.auth import verify_token
+from marketplace_platform.cli import app
+from marketplace_platform.cli.api import sse_events
+from marketplace_platform.cli.operations import describe_event, topic_name
+from marketplace_platform.settings import DEV_JWT_SECRET
+from tests.support.infra import free_port
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "MARKETPLACE_TOKEN",
+        "MARKETPLACE_NEEDS_URL",
+        "MARKETPLACE_SUPPLIERS_URL",
+        "MARKETPLACE_MATCHING_URL",
+        "MARKETPLACE_JWT_SECRET",
+        "JWT_SECRET",
+        "MARKETPLACE_ENVIRONMENT",
+        "ENVIRONMENT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """A local port nothing listens on."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+class Refusing(BaseHTTPRequestHandler):
+    """Answers every request like a service that does not accept the token."""
+
+    status = 401
+    detail = "the token has expired"
+
+    def _answer(self) -> None:
+        body = json.dumps({"detail": self.detail}).encode()
+        self.send_response(self.status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def refusing_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    status, detail = getattr(request, "param", (401, "the token has expired"))
+    handler = type("Handler", (Refusing,), {"status": status, "detail": detail})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_token_prints_a_development_jwt_the_services_accept() -> None:
+    result = runner.invoke(
+        app, ["token", "--org", "karlstad", "--role", "buyer", "--municipality", "1780"]
+    )
+    assert result.exit_code == 0, result.output
+    principal = verify_token(result.output.strip(), DEV_JWT_SECRET)
+    assert (principal.org, principal.role, principal.municipality_code) == (
+        "karlstad",
+        "buyer",
+        "1780",
+    )
+
+
+def test_token_refuses_an_unknown_role() -> None:
+    result = runner.invoke(app, ["token", "--org", "karlstad", "--role", "mayor"])
+    assert result.exit_code == 2
+    assert "role must be one of" in result.output
+
+
+def test_a_service_that_is_down_is_one_clear_line(closed_url: str) -> None:
+    result = runner.invoke(app, ["--needs-url", closed_url, "--org", "karlstad", "needs", "list"])
+    assert result.exit_code == 1
+    assert f"cannot reach the needs service at {closed_url}" in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_url_may_come_from_the_environment(closed_url: str) -> None:
+    result = runner.invoke(
+        app,
+        ["--org", "acme", "solutions", "list"],
+        env={"MARKETPLACE_SUPPLIERS_URL": closed_url},
+    )
+    assert result.exit_code == 1
+    assert f"cannot reach the suppliers service at {closed_url}" in result.output
+
+
+def test_without_a_token_the_command_says_how_to_get_one(closed_url: str) -> None:
+    result = runner.invoke(app, ["--needs-url", closed_url, "needs", "show", "x"])
+    assert result.exit_code == 1
+    assert "no token" in result.output
+    assert "MARKETPLACE_TOKEN" in result.output
+
+
+def test_a_refused_token_prints_the_services_detail(refusing_url: str) -> None:
+    result = runner.invoke(app, ["--needs-url", refusing_url, "--token", "abc", "needs", "list"])
+    assert result.exit_code == 1
+    assert "refused the token (401): the token has expired" in result.output
+
+
+@pytest.mark.parametrize(
+    "refusing_url",
+    [(403, "this action needs the role buyer; the token has role supplier")],
+    indirect=True,
+)
+def test_a_wrong_role_prints_the_services_detail(refusing_url: str) -> None:
+    token = jwt.encode({"role": "supplier"}, "x" * 32, algorithm="HS256")
+    result = runner.invoke(
+        app, ["--needs-url", refusing_url, "--token", token, "needs", "publish", "n1"]
+    )
+    assert result.exit_code == 1
+    assert "(403): this action needs the role buyer" in result.output
+
+
+def test_create_names_the_fields_it_lacks() -> None:
+    result = runner.invoke(app, ["--org", "karlstad", "needs", "create", "--title", "T"])
+    assert result.exit_code == 1
+    assert "--problem" in result.output
+    assert "--cpv" in result.output
+    assert "--municipality" in result.output
+
+
+def test_status_shows_services_down_and_fails(closed_url: str) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "--needs-url",
+            closed_url,
+            "--suppliers-url",
+            closed_url,
+            "--matching-url",
+            closed_url,
+            "status",
+            "--no-lag",
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.output.count("down") >= 3
+
+
+def test_status_json_reports_kafka_unreachable_without_failing_hard(closed_url: str) -> None:
+    port = free_port()
+    result = runner.invoke(
+        app,
+        [
+            "--json",
+            "--needs-url",
+            closed_url,
+            "--suppliers-url",
+            closed_url,
+            "--matching-url",
+            closed_url,
+            "status",
+            "--bootstrap",
+            f"127.0.0.1:{port}",
+            "--prefix",
+            "nothing",
+        ],
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert [s["status"] for s in report["services"]] == ["down", "down", "down"]
+    assert report["consumer_lag_error"] or report["consumer_groups"] == []
+
+
+def test_events_tail_refuses_an_unknown_topic() -> None:
+    result = runner.invoke(app, ["events", "tail", "gossip", "--prefix", "p", "--bootstrap", "x:1"])
+    assert result.exit_code == 1
+    assert "unknown topic 'gossip'" in result.output
+
+
+def test_events_tail_reports_kafka_down() -> None:
+    port = free_port()
+    result = runner.invoke(
+        app, ["events", "tail", "needs", "--prefix", "p", "--bootstrap", f"127.0.0.1:{port}"]
+    )
+    assert result.exit_code == 1
+    assert f"cannot reach Kafka at 127.0.0.1:{port}" in result.output
+
+
+def test_topic_names() -> None:
+    assert topic_name("needs", "marketplace") == "marketplace.needs"
+    assert topic_name("matches.dlq", "t") == "t.matches.dlq"
+    assert topic_name("t.solutions", "t") == "t.solutions"
+
+
+def test_an_event_is_one_line_with_its_key_fields() -> None:
+    event = {
+        "id": "e1",
+        "type": "need.phase-changed.v1",
+        "source": "/marketplace/needs",
+        "time": "2025-03-01T09:00:00.123+00:00",
+        "subject": "n1",
+        "data": {"need_id": "n1", "buyer_org": "karlstad", "to_phase": "validation", "x": 1},
+    }
+    line = describe_event(json.dumps(event).encode(), b"n1")
+    for part in (
+        "2025-03-01 09:00:00",
+        "need.phase-changed.v1",
+        "subject=n1",
+        "key=n1",
+        "need_id=n1",
+        "to_phase=validation",
+    ):
+        assert part in line
+    assert "x=1" not in line
+    assert "tombstone" in describe_event(None, b"s1")
+    assert "not JSON" in describe_event(b"{oops", None)
+
+
+def test_server_sent_events_are_parsed() -> None:
+    lines = [": ping", "id: 1", "event: match", 'data: {"a": 1}', "", "data: x", "data: y", ""]
+    assert list(sse_events(lines)) == [("match", "1", '{"a": 1}'), ("message", "", "x\ny")]
