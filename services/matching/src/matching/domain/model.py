@@ -1,0 +1,237 @@
+"""Value objects of the matching domain: what matching knows about needs, solutions and
+subscriptions, and what it produces (matches with reasons, scaling opportunities).
+
+Profiles normalize their own input (CPV check digits, region spelling, tag case) so that
+every scorer downstream can compare plain strings.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final, Literal, get_args
+
+# Same spellings as the event contracts (marketplace_contracts.events); the domain keeps its
+# own copy so that it stays free of any dependency but PyStemmer.
+Phase = Literal[
+    "hypothesis",
+    "validation",
+    "co-creation",
+    "procurement",
+    "implementation",
+    "scaling",
+    "withdrawn",
+]
+Maturity = Literal["idea", "prototype", "pilot", "market-ready"]
+
+PHASES: Final[tuple[Phase, ...]] = get_args(Phase)
+MATURITIES: Final[tuple[Maturity, ...]] = get_args(Maturity)
+WITHDRAWN: Final[Phase] = "withdrawn"
+COUNTRY: Final = "SE"
+
+# CPV levels by the number of significant leading digits: division XX000000, group XXX00000,
+# class XXXX0000, category XXXXX000, and the full 8-digit code.
+CPV_LEVEL_DIGITS: Final[tuple[int, ...]] = (2, 3, 4, 5, 8)
+CPV_LEVEL_NAMES: Final[tuple[str, ...]] = ("division", "group", "class", "category", "code")
+
+_CPV_RE: Final = re.compile(r"^(\d{8})(?:-\d)?$")
+_DIGITS_RE: Final = re.compile(r"^\d{2,8}$")
+
+
+def normalize_cpv(code: str) -> str:
+    """ "80500000-9" or " 80500000 " -> "80500000"; anything else is a ValueError."""
+    m = _CPV_RE.match(code.strip())
+    if m is None:
+        raise ValueError(f"CPV code must be 8 digits with an optional check digit: {code!r}")
+    return m.group(1)
+
+
+@functools.lru_cache(maxsize=65536)
+def cpv_level(code: str) -> int:
+    """How specific a normalized code is: 1 division ... 5 full code (see CPV_LEVEL_DIGITS)."""
+    for level, digits in enumerate(CPV_LEVEL_DIGITS[:-1], start=1):
+        if code[digits:].strip("0") == "":
+            return level
+    return len(CPV_LEVEL_DIGITS)
+
+
+def cpv_prefix(code: str, level: int) -> str:
+    """The prefix of `code` at `level` (1-based): "80533100", 2 -> "805"."""
+    return code[: CPV_LEVEL_DIGITS[level - 1]]
+
+
+def cpv_significant_prefix(code: str) -> str:
+    """The prefix that carries meaning: "80500000" -> "805"."""
+    return cpv_prefix(code, cpv_level(code))
+
+
+def normalize_cpv_prefix(prefix: str) -> str:
+    """A subscription's prefix: 2-8 digits taken literally, a full code as its significant
+    prefix ("80500000-9" -> "805"), so that "80500000" means "anything under group 805"."""
+    p = prefix.strip()
+    if _CPV_RE.match(p):
+        return cpv_significant_prefix(normalize_cpv(p))
+    if not _DIGITS_RE.match(p):
+        raise ValueError(f"CPV prefix must be 2 to 8 digits: {prefix!r}")
+    return p
+
+
+def normalize_region(region: str) -> str:
+    """ "SE", a two-digit county ("17") or a four-digit municipality ("1780")."""
+    r = region.strip()
+    if r.upper() == COUNTRY:
+        return COUNTRY
+    if r.isdigit() and len(r) in (2, 4):
+        return r
+    raise ValueError(f"region must be 'SE', a 2-digit county or a 4-digit municipality: {region!r}")
+
+
+def county_of(location: str) -> str | None:
+    """A Swedish municipality code's first two digits are its county code."""
+    if location == COUNTRY:
+        return None
+    return location[:2]
+
+
+def _codes(codes: Iterable[str]) -> tuple[str, ...]:
+    # Sorted and de-duplicated, so that equal profiles compare and hash equal.
+    return tuple(sorted({normalize_cpv(c) for c in codes}))
+
+
+def _tags(tags: Iterable[str]) -> frozenset[str]:
+    return frozenset(t.strip().lower() for t in tags if t.strip())
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)  # normalisation inside frozen dataclasses
+
+
+@dataclass(frozen=True, slots=True)
+class NeedProfile:
+    """A buyer's need as matching sees it. `is_open` is False for a past need (implemented
+    or closed) that still counts when looking for scaling opportunities."""
+
+    need_id: str
+    buyer_org: str
+    title: str
+    problem: str
+    cpv_codes: tuple[str, ...]
+    municipality_code: str
+    phase: Phase = "hypothesis"
+    tags: frozenset[str] = frozenset()
+    language: str | None = None
+    cosigner_orgs: frozenset[str] = frozenset()
+    version: int = 1
+    is_open: bool = True
+
+    def __post_init__(self) -> None:
+        _set(self, "cpv_codes", _codes(self.cpv_codes))
+        _set(self, "municipality_code", normalize_region(self.municipality_code))
+        _set(self, "tags", _tags(self.tags))
+        _set(self, "cosigner_orgs", frozenset(self.cosigner_orgs))
+        if self.phase not in PHASES:
+            raise ValueError(f"unknown phase {self.phase!r}")
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.problem}"
+
+    @property
+    def organisations(self) -> frozenset[str]:
+        """The buyer and every co-signer: all who said "we have this need"."""
+        return self.cosigner_orgs | {self.buyer_org}
+
+
+@dataclass(frozen=True, slots=True)
+class SolutionProfile:
+    """A supplier's solution as matching sees it; `adoption_count` is its social proof."""
+
+    solution_id: str
+    supplier_org: str
+    name: str
+    description: str
+    cpv_codes: tuple[str, ...]
+    regions: tuple[str, ...]
+    maturity: Maturity
+    tags: frozenset[str] = frozenset()
+    adoption_count: int = 0
+    language: str | None = None
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        _set(self, "cpv_codes", _codes(self.cpv_codes))
+        _set(self, "regions", tuple(sorted({normalize_region(r) for r in self.regions})))
+        _set(self, "tags", _tags(self.tags))
+        if self.maturity not in MATURITIES:
+            raise ValueError(f"unknown maturity {self.maturity!r}")
+        if self.adoption_count < 0:
+            raise ValueError("adoption_count must be >= 0")
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}\n{self.description}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionProfile:
+    """A supplier's standing query. Empty criteria match anything."""
+
+    subscription_id: str
+    supplier_org: str
+    cpv_prefixes: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    phases: frozenset[Phase] = frozenset()
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            "cpv_prefixes",
+            tuple(sorted({normalize_cpv_prefix(p) for p in self.cpv_prefixes})),
+        )
+        _set(self, "regions", tuple(sorted({normalize_region(r) for r in self.regions})))
+        _set(self, "keywords", tuple(dict.fromkeys(k.strip() for k in self.keywords if k.strip())))
+        _set(self, "phases", frozenset(self.phases))
+        unknown = [p for p in self.phases if p not in PHASES]
+        if unknown:
+            raise ValueError(f"unknown phases {unknown!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One component's share of an explanation: its own score in [0, 1] and what it saw."""
+
+    component: str
+    score: float
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A scored need-solution pair with its reasons (best first is the caller's order)."""
+
+    need_id: str
+    solution_id: str
+    score: float
+    reasons: tuple[Reason, ...]
+    need_version: int = 1
+    solution_version: int = 1
+
+    def reason(self, component: str) -> Reason | None:
+        return next((r for r in self.reasons if r.component == component), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingOpportunity:
+    """Another buyer whose need resembles a solution just adopted elsewhere."""
+
+    buyer_org: str
+    need_id: str
+    solution_id: str
+    score: float
+    reasons: tuple[Reason, ...] = field(default=())
+    # True when the buyer co-signed the need rather than owning it
+    via_cosign: bool = False

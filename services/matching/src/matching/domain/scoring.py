@@ -1,0 +1,560 @@
+"""Explainable need-solution scoring.
+
+The combined score is a weighted sum of component scores, each in [0, 1]:
+
+    score = w.cpv * cpv + w.text * text + w.region * region + w.fit * fit
+            + w.social_proof * social_proof
+
+with the weights summing to 1, so the score is in [0, 1] too. Rules on top of the sum:
+
+* a pair with neither a shared CPV level nor text relevance is no match, however well
+  region, fit and social proof agree: those say *whether* a solution could be used, not
+  *that* it addresses the need. Text relevance here means text >= ``min_text`` *and* at
+  least one shared discriminative term: words found in a large share of all solutions
+  ("digital", "system", "tjänst"; see ``common_df``) still add to the text score of a
+  pair, but alone they do not make one. This also bounds the work of candidate generation
+  in a large index, since such words would otherwise make nearly every solution a
+  candidate;
+* a withdrawn need matches nothing.
+
+Components (tables below are the documented defaults):
+
+* cpv: the deepest CPV level two codes share, over the best need/solution code pair
+  (``CPV_LEVEL_SCORES``);
+* text: BM25 coverage of the need's terms by the solution, normalized by the need's own
+  IDF mass and saturated: ``1 - exp(-coverage / text_saturation)``;
+* region: municipality / county / whole country (``REGION_SCORES``);
+* fit: phase/maturity fit (``PHASE_MATURITY_FIT``), with ``tag_share`` of it taken by shared
+  practice tags when the need has tags;
+* social proof: ``1 - exp(-adoptions / adoption_scale)``, diminishing returns.
+
+The same functions serve the vectorized index (which mirrors them with numpy) and the
+brute-force path; tests check that both agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from array import array
+from collections.abc import Container, Mapping, MutableMapping
+from dataclasses import dataclass, fields
+from typing import Final, Literal, NamedTuple, Protocol
+
+from .model import (
+    COUNTRY,
+    CPV_LEVEL_DIGITS,
+    CPV_LEVEL_NAMES,
+    MATURITIES,
+    PHASES,
+    WITHDRAWN,
+    Match,
+    Maturity,
+    NeedProfile,
+    Phase,
+    Reason,
+    SolutionProfile,
+    county_of,
+    cpv_level,
+)
+from .text import Analysis, Analyzer, Split, default_analyzer
+
+# -- configuration ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringWeights:
+    """Weights of the components (must sum to 1) and the few knobs of the scorers.
+
+    Defaults: CPV and text carry most weight because they say what the solution *is*;
+    region, fit and social proof order solutions that address the need equally well.
+    """
+
+    cpv: float = 0.30
+    text: float = 0.35
+    region: float = 0.10
+    fit: float = 0.15
+    social_proof: float = 0.10
+    # share of `fit` carried by shared practice tags when the need names tags
+    tag_share: float = 0.3
+    # default minimum combined score for a match (rank() can override)
+    threshold: float = 0.3
+    # text relevance below this counts as "no text relevance" for the no-match rule
+    min_text: float = 0.05
+    # a term is "common" when more than max(common_min_df, common_ratio * N) of the N
+    # indexed documents contain it: it scores, but does not on its own make a match
+    common_ratio: float = 0.05
+    common_min_df: int = 500
+    # BM25 term saturation and length normalisation; lengths are compared with a fixed
+    # reference length rather than the corpus average, so that weights can be computed
+    # once at insert time and do not depend on insertion order
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.5
+    reference_length: float = 60.0
+    # coverage at which text relevance reaches 1 - 1/e (~0.63)
+    text_saturation: float = 0.35
+    # adoptions at which social proof reaches 1 - 1/e (~0.63); 26 adoptions -> ~0.99
+    adoption_scale: float = 6.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if getattr(self, f.name) < 0:
+                raise ValueError(f"{f.name} must be >= 0")
+        total = self.cpv + self.text + self.region + self.fit + self.social_proof
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"component weights must sum to 1, not {total:.6f}")
+        if not 0.0 <= self.tag_share <= 1.0:
+            raise ValueError("tag_share must be in [0, 1]")
+        if self.text_saturation <= 0 or self.adoption_scale <= 0 or self.reference_length <= 0:
+            raise ValueError("text_saturation, adoption_scale and reference_length must be > 0")
+
+
+DEFAULT_WEIGHTS: Final = ScoringWeights()
+
+# Depth 0 = nothing shared; 1..5 = division, group, class, category, full code. A shared
+# division is weak evidence (division 72 spans all IT services), hence the steep start.
+CPV_LEVEL_SCORES: Final[tuple[float, ...]] = (0.0, 0.3, 0.6, 0.8, 0.9, 1.0)
+
+RegionLevel = Literal["municipality", "county", "country"]
+# Index 0 = the solution does not serve the buyer's area; then country, county,
+# municipality (local presence matters for on-site work and follow-up).
+REGION_LEVELS: Final[tuple[RegionLevel | None, ...]] = (None, "country", "county", "municipality")
+REGION_SCORES: Final[tuple[float, ...]] = (0.0, 0.6, 0.8, 1.0)
+
+# Rows: need phase; columns: solution maturity (idea, prototype, pilot, market-ready).
+# Early phases (hypothesis, validation, co-creation) welcome ideas, prototypes and pilots and
+# still want to see what already exists; procurement onwards wants pilots or products.
+PHASE_MATURITY_FIT: Final[dict[Phase, tuple[float, float, float, float]]] = {
+    "hypothesis": (1.0, 1.0, 1.0, 0.8),
+    "validation": (1.0, 1.0, 1.0, 0.8),
+    "co-creation": (0.8, 1.0, 1.0, 0.8),
+    "procurement": (0.1, 0.3, 0.8, 1.0),
+    "implementation": (0.0, 0.1, 0.6, 1.0),
+    "scaling": (0.0, 0.0, 0.5, 1.0),
+    "withdrawn": (0.0, 0.0, 0.0, 0.0),
+}
+MATURITY_INDEX: Final[dict[Maturity, int]] = {m: i for i, m in enumerate(MATURITIES)}
+PHASE_INDEX: Final[dict[Phase, int]] = {p: i for i, p in enumerate(PHASES)}
+
+# Optional labels for explanations (divisions and the groups the seed cases use).
+CPV_LABELS: Final[dict[str, str]] = {
+    "03": "Agricultural, farming, fishing, forestry and related products",
+    "09": "Petroleum products, fuel, electricity and other sources of energy",
+    "15": "Food, beverages, tobacco and related products",
+    "18": "Clothing, footwear, luggage articles and accessories",
+    "30": "Office and computing machinery, equipment and supplies",
+    "31": "Electrical machinery, apparatus, equipment and consumables; lighting",
+    "32": "Radio, television, communication, telecommunication and related equipment",
+    "33": "Medical equipments, pharmaceuticals and personal care products",
+    "34": "Transport equipment and auxiliary products to transportation",
+    "35": "Security, fire-fighting, police and defence equipment",
+    "37": "Musical instruments, sport goods, games, toys, handicraft, art materials",
+    "38": "Laboratory, optical and precision equipments",
+    "39": "Furniture, furnishings, domestic appliances and cleaning products",
+    "42": "Industrial machinery",
+    "43": "Machinery for mining, quarrying, construction equipment",
+    "44": "Construction structures and materials",
+    "45": "Construction work",
+    "48": "Software package and information systems",
+    "50": "Repair and maintenance services",
+    "55": "Hotel, restaurant and retail trade services",
+    "555": "Canteen and catering services",
+    "60": "Transport services (excl. waste transport)",
+    "64": "Postal and telecommunications services",
+    "66": "Financial and insurance services",
+    "70": "Real estate services",
+    "71": "Architectural, construction, engineering and inspection services",
+    "72": "IT services: consulting, software development, Internet and support",
+    "722": "Software programming and consultancy services",
+    "73": "Research and development services and related consultancy services",
+    "75": "Administration, defence and social security services",
+    "77": "Agricultural, forestry, horticultural, aquacultural and apicultural services",
+    "79": "Business services: law, marketing, consulting, recruitment, printing and security",
+    "80": "Education and training services",
+    "805": "Training services",
+    "85": "Health and social work services",
+    "853": "Social work and related services",
+    "90": "Sewage, refuse, cleaning and environmental services",
+    "906": "Cleaning and sanitation services in urban or rural areas",
+    "92": "Recreational, cultural and sporting services",
+    "98": "Other community, social and personal services",
+}
+
+
+# -- component scorers --------------------------------------------------------------------
+
+
+def cpv_depth(a: str, b: str) -> int:
+    """Deepest level at which two normalized codes agree and both are at least that specific.
+
+    80500000 vs 80530000 -> 2 (group 805); 80530000 vs 80533100 -> 3 (class 8053).
+    """
+    limit = min(cpv_level(a), cpv_level(b))
+    depth = 0
+    for level in range(1, limit + 1):
+        digits = CPV_LEVEL_DIGITS[level - 1]
+        if a[:digits] != b[:digits]:
+            break
+        depth = level
+    return depth
+
+
+@functools.lru_cache(maxsize=65536)
+def best_cpv_overlap(
+    need_codes: tuple[str, ...], solution_codes: tuple[str, ...]
+) -> tuple[int, str | None]:
+    """(depth, shared prefix) of the best code pair; ties go to the smallest prefix.
+
+    Cached: code lists repeat a lot (profiles keep them sorted), and this runs per pair."""
+    best = 0
+    prefix: str | None = None
+    for a in need_codes:
+        for b in solution_codes:
+            d = cpv_depth(a, b)
+            if d == 0:
+                continue
+            p = a[: CPV_LEVEL_DIGITS[d - 1]]
+            if d > best or (d == best and prefix is not None and p < prefix):
+                best, prefix = d, p
+    return best, prefix
+
+
+def cpv_label(prefix: str) -> str | None:
+    return CPV_LABELS.get(prefix)
+
+
+def region_level(location: str, regions: Container[str]) -> int:
+    """Index into REGION_LEVELS: how closely a solution's regions cover a buyer location.
+
+    `location` is a municipality code; a county code or "SE" is tolerated for buyers that
+    are themselves regions or national agencies.
+    """
+    if location in regions:
+        if len(location) == 4:
+            return 3
+        return 2 if location != COUNTRY else 1
+    county = county_of(location)
+    if county is not None and len(location) == 4 and county in regions:
+        return 2
+    return 1 if COUNTRY in regions else 0
+
+
+def phase_fit(phase: Phase, maturity: Maturity) -> float:
+    return PHASE_MATURITY_FIT[phase][MATURITY_INDEX[maturity]]
+
+
+def tag_overlap(need_tags: frozenset[str], solution_tags: frozenset[str]) -> frozenset[str]:
+    return need_tags & solution_tags
+
+
+def fit_score(
+    phase: Phase, maturity: Maturity, shared_tags: int, need_tags: int, tag_share: float
+) -> float:
+    """Phase/maturity fit; shared tags take `tag_share` of it when the need names tags, so
+    an untagged need neither rewards nor punishes tags."""
+    pf = phase_fit(phase, maturity)
+    if need_tags == 0:
+        return pf
+    return (1.0 - tag_share) * pf + tag_share * (shared_tags / need_tags)
+
+
+def social_proof(adoptions: int, scale: float = DEFAULT_WEIGHTS.adoption_scale) -> float:
+    """1 - exp(-n / scale): the first adoptions count most, 26 is almost as good as 100."""
+    if adoptions <= 0:
+        return 0.0
+    return 1.0 - math.exp(-adoptions / scale)
+
+
+def bm25_idf(doc_freq: int, doc_count: int) -> float:
+    """BM25's idf with +1 inside the log, so that it stays positive for common terms."""
+    return math.log(1.0 + (doc_count - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+def bm25_doc_weights(analysis: Analysis, weights: ScoringWeights) -> dict[str, float]:
+    """Per-term BM25 weight of a document, without idf (applied at query time).
+
+    Equals 1.0 for a term seen once in a document of the reference length.
+    """
+    k1 = weights.bm25_k1
+    norm = k1 * (1.0 - weights.bm25_b + weights.bm25_b * analysis.length / weights.reference_length)
+    return {t: tf * (k1 + 1.0) / (tf + norm) for t, tf in analysis.terms.items()}
+
+
+def common_df(doc_count: int, weights: ScoringWeights) -> float:
+    """Document frequency above which a term is common (see the no-match rule)."""
+    return max(float(weights.common_min_df), weights.common_ratio * doc_count)
+
+
+def saturate_text(coverage: float, weights: ScoringWeights) -> float:
+    return 1.0 - math.exp(-coverage / weights.text_saturation)
+
+
+# -- prepared inputs ----------------------------------------------------------------------
+
+
+class TermStats(Protocol):
+    """Document frequencies of the corpus whose idf a query is weighted with."""
+
+    @property
+    def doc_count(self) -> int: ...
+
+    def doc_freq(self, term: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NeedQuery:
+    """A need ready to be scored: its analysis and per-term coefficients.
+
+    coefs[t] = qw(t) * idf(t) / sum over known terms of qw * idf, with qw = 1 + ln(tf), so
+    that coverage = sum of coefs[t] * bm25_weight(t, doc) is 1.0 for a reference-length
+    document containing every known term once.
+    """
+
+    profile: NeedProfile
+    analysis: Analysis
+    coefs: dict[str, float]
+    # terms of coefs that are common in the corpus (score, but never make a match alone)
+    common: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SolutionDoc:
+    """A solution as an index stores it: profile, BM25 term weights, social proof."""
+
+    profile: SolutionProfile
+    terms: tuple[str, ...]
+    weights: array[float]
+    social: float
+
+
+def prepare_need(
+    need: NeedProfile,
+    stats: TermStats,
+    *,
+    analyzer: Analyzer | None = None,
+    vocabulary: Container[str] | None = None,
+    cache: MutableMapping[str, Split] | None = None,
+    analysis: Analysis | None = None,
+    weights: ScoringWeights = DEFAULT_WEIGHTS,
+) -> NeedQuery:
+    """Analyze a need as a query (compounds split against `vocabulary` too) and weight its
+    terms with the idf of `stats`. Terms the corpus does not know are left out of the
+    normalisation: no document can match them, and they would only lower every score."""
+    if analysis is None:
+        analysis = (analyzer or default_analyzer()).analyze(
+            need.text, need.language, vocabulary=vocabulary, cache=cache
+        )
+    n = stats.doc_count
+    cutoff = common_df(n, weights)
+    raw: dict[str, float] = {}
+    common: list[str] = []
+    for term, tf in analysis.terms.items():
+        df = stats.doc_freq(term)
+        if df > 0:
+            raw[term] = (1.0 + math.log(tf)) * bm25_idf(df, n)
+            if df > cutoff:
+                common.append(term)
+    total = sum(raw.values())
+    coefs = {t: v / total for t, v in raw.items()} if total > 0 else {}
+    return NeedQuery(need, analysis, coefs, frozenset(common))
+
+
+def make_solution_doc(
+    solution: SolutionProfile,
+    weights: ScoringWeights = DEFAULT_WEIGHTS,
+    *,
+    analyzer: Analyzer | None = None,
+    analysis: Analysis | None = None,
+) -> SolutionDoc:
+    """Analyze a solution as a document: a pure function of the solution (built-in compound
+    parts and its own words only), so any index holds the same weights in any order."""
+    if analysis is None:
+        analysis = (analyzer or default_analyzer()).analyze(solution.text, solution.language)
+    w = bm25_doc_weights(analysis, weights)
+    return SolutionDoc(
+        profile=solution,
+        terms=tuple(w),
+        weights=array("d", w.values()),
+        social=social_proof(solution.adoption_count, weights.adoption_scale),
+    )
+
+
+# -- combined score -----------------------------------------------------------------------
+
+
+class Components(NamedTuple):
+    """Every component's score, plus what the explanation needs (a NamedTuple: built once
+    per scored pair, so cheap construction matters)."""
+
+    cpv: float
+    text: float
+    region: float
+    fit: float
+    social_proof: float
+    total: float
+    cpv_depth: int
+    cpv_prefix: str | None
+    region_level: int
+    shared_tags: frozenset[str]
+
+
+def text_coverage(need: NeedQuery, doc: SolutionDoc) -> tuple[float, bool]:
+    """(BM25 coverage of the need's terms by the document, whether a non-common term is
+    shared)."""
+    coefs = need.coefs
+    common = need.common
+    raw = 0.0
+    discriminative = False
+    for t, w in zip(doc.terms, doc.weights, strict=True):
+        c = coefs.get(t)
+        if c is not None:
+            raw += c * w
+            if not discriminative and t not in common:
+                discriminative = True
+    return raw, discriminative
+
+
+def components(
+    need: NeedQuery, doc: SolutionDoc, weights: ScoringWeights = DEFAULT_WEIGHTS
+) -> Components | None:
+    """All component scores of a pair, or None when the rules say it is no match."""
+    n = need.profile
+    s = doc.profile
+    if n.phase == WITHDRAWN:
+        return None
+    depth, prefix = best_cpv_overlap(n.cpv_codes, s.cpv_codes)
+    coverage, discriminative = text_coverage(need, doc)
+    text = saturate_text(coverage, weights)
+    if depth == 0 and (text < weights.min_text or not discriminative):
+        return None
+    cpv = CPV_LEVEL_SCORES[depth]
+    rlevel = region_level(n.municipality_code, s.regions)
+    region = REGION_SCORES[rlevel]
+    shared = n.tags & s.tags
+    fit = fit_score(n.phase, s.maturity, len(shared), len(n.tags), weights.tag_share)
+    total = (
+        weights.cpv * cpv
+        + weights.text * text
+        + weights.region * region
+        + weights.fit * fit
+        + weights.social_proof * doc.social
+    )
+    total = min(1.0, max(0.0, total))
+    return Components(cpv, text, region, fit, doc.social, total, depth, prefix, rlevel, shared)
+
+
+def score(
+    need: NeedQuery, doc: SolutionDoc, weights: ScoringWeights = DEFAULT_WEIGHTS
+) -> float | None:
+    """The combined score in [0, 1], or None for no match."""
+    c = components(need, doc, weights)
+    return None if c is None else c.total
+
+
+def _fmt_terms(need: NeedQuery, doc: SolutionDoc, limit: int = 6) -> str:
+    """The shared terms that add most to the text score, as the need wrote them."""
+    coefs = need.coefs
+    contrib = [
+        (-coefs[t] * w, t) for t, w in zip(doc.terms, doc.weights, strict=True) if t in coefs
+    ]
+    if not contrib:
+        return "no shared terms"
+    contrib.sort()
+    display = need.analysis.display
+    names = dict.fromkeys(display.get(t, t) for _, t in contrib)
+    return "terms: " + ", ".join(list(names)[:limit])
+
+
+def _region_detail(level: int, need: NeedProfile) -> str:
+    loc = need.municipality_code
+    name = REGION_LEVELS[level]
+    if name is None:
+        return f"region: does not serve {loc}"
+    if name == "country":
+        return "region: serves all of Sweden"
+    if name == "county" and len(loc) == 4:
+        return f"region: serves county {county_of(loc)}"
+    return f"region: serves {name} {loc}"
+
+
+def explain(
+    need: NeedQuery, doc: SolutionDoc, c: Components, weights: ScoringWeights = DEFAULT_WEIGHTS
+) -> tuple[Reason, ...]:
+    """Reasons in component order; components with zero weight are left out."""
+    n = need.profile
+    s = doc.profile
+    reasons: list[Reason] = []
+    if weights.cpv > 0:
+        if c.cpv_prefix is None:
+            detail = "no shared CPV level"
+        else:
+            label = cpv_label(c.cpv_prefix)
+            detail = f"CPV {CPV_LEVEL_NAMES[c.cpv_depth - 1]} {c.cpv_prefix}"
+            detail += f" ({label})" if label else ""
+        reasons.append(Reason("cpv", c.cpv, detail))
+    if weights.text > 0:
+        reasons.append(Reason("text", c.text, _fmt_terms(need, doc)))
+    if weights.region > 0:
+        reasons.append(Reason("region", c.region, _region_detail(c.region_level, n)))
+    if weights.fit > 0:
+        pf = phase_fit(n.phase, s.maturity)
+        verb = "fits" if pf >= 0.75 else ("partly fits" if pf >= 0.3 else "does not fit")
+        reasons.append(Reason("fit", pf, f"maturity {s.maturity} {verb} phase {n.phase}"))
+        if n.tags:
+            shared = ", ".join(sorted(c.shared_tags))
+            tag_detail = f"shared tags: {shared}" if shared else "no shared tags"
+            reasons.append(Reason("tags", len(c.shared_tags) / len(n.tags), tag_detail))
+    if weights.social_proof > 0:
+        k = s.adoption_count
+        detail = (
+            "no deployments yet"
+            if k == 0
+            else f"used by {k} organisation" + ("" if k == 1 else "s")
+        )
+        reasons.append(Reason("social_proof", c.social_proof, detail))
+    return tuple(reasons)
+
+
+def match(
+    need: NeedQuery, doc: SolutionDoc, weights: ScoringWeights = DEFAULT_WEIGHTS
+) -> Match | None:
+    """Score a pair and explain it: the scalar reference that the index must agree with."""
+    c = components(need, doc, weights)
+    if c is None:
+        return None
+    return Match(
+        need_id=need.profile.need_id,
+        solution_id=doc.profile.solution_id,
+        score=c.total,
+        reasons=explain(need, doc, c, weights),
+        need_version=need.profile.version,
+        solution_version=doc.profile.version,
+    )
+
+
+def score_profiles(
+    need: NeedProfile,
+    solution: SolutionProfile,
+    stats: TermStats,
+    weights: ScoringWeights = DEFAULT_WEIGHTS,
+    *,
+    analyzer: Analyzer | None = None,
+) -> Match | None:
+    """Convenience for one pair: analyze both sides and match them (no index needed)."""
+    doc = make_solution_doc(solution, weights, analyzer=analyzer)
+    return match(prepare_need(need, stats, analyzer=analyzer, weights=weights), doc, weights)
+
+
+class StaticStats:
+    """A fixed TermStats, e.g. for scoring a pair without an index."""
+
+    def __init__(self, doc_count: int, doc_freqs: Mapping[str, int]) -> None:
+        self._n = doc_count
+        self._df = dict(doc_freqs)
+
+    @property
+    def doc_count(self) -> int:
+        return self._n
+
+    def doc_freq(self, term: str) -> int:
+        return self._df.get(term, 0)

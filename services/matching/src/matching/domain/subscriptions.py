@@ -1,0 +1,186 @@
+"""Does a need fit a supplier's subscription? Every given criterion must hold; an empty
+criterion holds for any need. The answer carries one reason per criterion, for the alert.
+
+* cpv_prefixes: some need code starts with one of the prefixes ("805", or "80500000"
+  meaning its significant prefix "805");
+* regions: the need's municipality, its county, or "SE" is listed;
+* keywords: one keyword occurs in the need's analyzed text (title and problem), stemmed
+  and decompounded, so "utbildning" is found in "vårdpersonalsutbildningen"; a keyword of
+  several words needs all of them;
+* phases: the need's phase is listed. A withdrawn need fits no subscription unless its
+  phases name "withdrawn" explicitly: alerts are for needs one can still answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .model import (
+    COUNTRY,
+    WITHDRAWN,
+    NeedProfile,
+    Reason,
+    SubscriptionProfile,
+    county_of,
+)
+from .scoring import cpv_label
+from .text import Analysis, Analyzer, default_analyzer, normalize, tokenize
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NeedText:
+    """A need's text analyzed once, to be checked against many subscriptions."""
+
+    need: NeedProfile
+    analysis: Analysis
+    # normalized content words of the need (surface forms), where keyword parts are sought
+    tokens: frozenset[str]
+
+
+def need_text(need: NeedProfile, analyzer: Analyzer | None = None) -> NeedText:
+    a = analyzer or default_analyzer()
+    analysis = a.analyze(need.text, need.language)
+    return NeedText(need, analysis, frozenset(tokenize(need.text)))
+
+
+def keyword_found(keyword: str, text: NeedText, analyzer: Analyzer | None = None) -> str | None:
+    """Where `keyword` occurs in the need (a need word containing it), or None.
+
+    Each word of the keyword must be a term of the need (Swedish or English stem), or a
+    compound part of one of the need's words when that word is split with the keyword
+    itself as a known part: a pure check per (need, keyword), independent of any index.
+    """
+    a = analyzer or default_analyzer()
+    words = tokenize(keyword)
+    if not words:
+        return None
+    terms = text.analysis.terms
+    where: list[str] = []
+    for w in words:
+        stems = {a.stem(w, "sv"), a.stem(w, "en"), w}
+        hit = next((s for s in stems if s in terms), None)
+        if hit is not None:
+            where.append(text.analysis.display.get(hit, w))
+            continue
+        found = _in_compound(w, stems, text, a)
+        if found is None:
+            return None
+        where.append(found)
+    return " ".join(where)
+
+
+def _in_compound(word: str, stems: set[str], text: NeedText, a: Analyzer) -> str | None:
+    lexicon = {word, *stems}
+    for token in sorted(text.tokens):
+        if len(token) < len(word) + a.min_part or not any(s in token for s in lexicon):
+            continue
+        stem = a.stem(token, "sv")
+        parts = a.split_compound(token, vocabulary=lexicon) or a.split_compound(
+            stem, vocabulary=lexicon
+        )
+        if (set(a.stem_words(parts, "sv")) | set(parts)) & lexicon:
+            return token
+        # Swedish compounds are right-headed: a word ending in the keyword is a kind of it
+        # ("drönarinspektion" is an inspektion), even when its modifier is no known word.
+        if _is_head(stem, stems, a):
+            return token
+    return None
+
+
+def _is_head(stem: str, keyword_stems: set[str], a: Analyzer) -> bool:
+    if a.is_known_word(stem):
+        return False  # "måltid" is a word of its own, not a kind of "tid"
+    for k in keyword_stems:
+        rest = len(stem) - len(k)
+        if len(k) >= 4 and rest >= a.min_part and stem.endswith(k):
+            return True
+    return False
+
+
+def subscription_fits(
+    need: NeedProfile,
+    subscription: SubscriptionProfile,
+    *,
+    text: NeedText | None = None,
+    analyzer: Analyzer | None = None,
+) -> tuple[Reason, ...] | None:
+    """The reasons the need fits the subscription, or None if a criterion fails."""
+    sub = subscription
+    reasons: list[Reason] = []
+    if sub.phases:
+        if need.phase not in sub.phases:
+            return None
+        reasons.append(Reason("phase", 1.0, f"phase {need.phase}"))
+    elif need.phase == WITHDRAWN:
+        return None
+    if sub.cpv_prefixes:
+        hit = _cpv_hit(need.cpv_codes, sub.cpv_prefixes)
+        if hit is None:
+            return None
+        code, prefix = hit
+        label = cpv_label(prefix)
+        detail = f"CPV {code} under {prefix}" + (f" ({label})" if label else "")
+        reasons.append(Reason("cpv", 1.0, detail))
+    if sub.regions:
+        region = _region_hit(need.municipality_code, sub.regions)
+        if region is None:
+            return None
+        reasons.append(Reason("region", 1.0, region))
+    if sub.keywords:
+        t = text if text is not None and text.need is need else need_text(need, analyzer)
+        found = []
+        for kw in sub.keywords:
+            where = keyword_found(kw, t, analyzer)
+            if where is not None:
+                shown = normalize(kw)
+                found.append(shown if where == shown else f"{shown} (in {where})")
+        if not found:
+            return None
+        reasons.append(Reason("keyword", 1.0, "keywords: " + ", ".join(found)))
+    if not reasons:
+        reasons.append(Reason("subscription", 1.0, "no criteria: every need"))
+    return tuple(reasons)
+
+
+def _cpv_hit(codes: Iterable[str], prefixes: Iterable[str]) -> tuple[str, str] | None:
+    # Longest prefix first, so the reason names the most specific criterion that held.
+    for prefix in sorted(prefixes, key=lambda p: (-len(p), p)):
+        for code in codes:
+            if code.startswith(prefix):
+                return code, prefix
+    return None
+
+
+def _region_hit(location: str, regions: Iterable[str]) -> str | None:
+    listed = set(regions)
+    if location in listed:
+        if location == COUNTRY:
+            return "region: all of Sweden"
+        kind = "municipality" if len(location) == 4 else "county"
+        return f"region: {kind} {location}"
+    county = county_of(location)
+    if len(location) == 4 and county in listed:
+        return f"region: municipality {location} in county {county}"
+    if COUNTRY in listed:
+        return "region: all of Sweden"
+    return None
+
+
+def matching_subscriptions(
+    need: NeedProfile,
+    subscriptions: Iterable[SubscriptionProfile],
+    *,
+    analyzer: Analyzer | None = None,
+) -> list[tuple[SubscriptionProfile, tuple[Reason, ...]]]:
+    """Every subscription the need fits, with reasons, in subscription id order. The need's
+    text is analyzed once, and only when some subscription has keywords."""
+    text: NeedText | None = None
+    out: list[tuple[SubscriptionProfile, tuple[Reason, ...]]] = []
+    for sub in sorted(subscriptions, key=lambda s: s.subscription_id):
+        if sub.keywords and text is None:
+            text = need_text(need, analyzer)
+        reasons = subscription_fits(need, sub, text=text, analyzer=analyzer)
+        if reasons is not None:
+            out.append((sub, reasons))
+    return out
