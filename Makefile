@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 STATE := .local
 WITH_INFRA = set -a && source $(STATE)/infra.env && set +a &&
 
-.PHONY: help bootstrap infra up down status test lint typecheck unit demo bench docs faults clean-state
+.PHONY: help bootstrap infra up down status test lint typecheck unit demo bench docs faults browser
 
 help:
 	@echo "make test   install what is missing, start Kafka + database, run every test"
@@ -21,6 +21,7 @@ help:
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || { echo "[bootstrap] installing uv from PyPI"; python3 -m pip install --quiet uv; }
 	@$(UV) sync --frozen --quiet
+	@bash deploy/local/portal_assets.sh
 
 infra: bootstrap
 	@bash deploy/local/infra.sh up
@@ -43,7 +44,10 @@ lint: bootstrap
 typecheck: bootstrap
 	$(UV) run mypy
 
-test: bootstrap lint typecheck infra
+browser:
+	@bash deploy/local/browser.sh
+
+test: bootstrap lint typecheck infra browser
 	$(WITH_INFRA) $(UV) run pytest $(PYTEST_ARGS)
 
 unit: bootstrap

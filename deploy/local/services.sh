@@ -5,7 +5,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 STATE="${MARKETPLACE_STATE:-$ROOT/.local}"
-SERVICES=(needs:${NEEDS_PORT:-8001} suppliers:${SUPPLIERS_PORT:-8002} matching:${MATCHING_PORT:-8003})
+# The portal comes last: it only calls the other three.
+SERVICES=(needs:${NEEDS_PORT:-8001} suppliers:${SUPPLIERS_PORT:-8002} matching:${MATCHING_PORT:-8003}
+          portal:${PORTAL_PORT:-8000})
 
 say() { printf '[services] %s\n' "$*" >&2; }
 
@@ -35,7 +37,9 @@ cmd_up() {
         local name="${entry%%:*}" port="${entry##*:}"
         local ok=""
         for _ in $(seq 1 120); do
-            if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then ok=1; break; fi
+            local path=/health/ready
+            [[ "$name" == portal ]] && path=/health
+            if curl -fsS "http://127.0.0.1:$port$path" >/dev/null 2>&1; then ok=1; break; fi
             pid_alive "$STATE/$name.pid" || break
             sleep 0.5
         done

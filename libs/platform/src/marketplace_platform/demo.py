@@ -564,6 +564,17 @@ class Demo:
         for name in ("needs", "suppliers", "matching"):
             base = getattr(self.endpoints, name)
             console.print(f"  {name:<10} {base}   OpenAPI {base}/docs   AsyncAPI {base}/asyncapi")
+        portal = os.environ.get("MARKETPLACE_PORTAL_URL") or (
+            f"http://127.0.0.1:{os.environ.get('PORTAL_PORT', '8000')}"
+        )
+        try:
+            await self.http.get(f"{portal}/health")
+            console.print(
+                f"  {'portal':<10} {portal}/signin   sign in as organisation "
+                "[bold]karlstad[/bold], role buyer, municipality 1780"
+            )
+        except httpx.HTTPError:
+            pass
         await self.http.aclose()
 
 

@@ -1,0 +1,304 @@
+"""Swedish (default) and English texts, and Swedish conventions for dates and numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final, Literal
+
+from marketplace_contracts.process import PRACTICE_TAGS
+
+Lang = Literal["sv", "en"]
+LANGS: Final[tuple[Lang, ...]] = ("sv", "en")
+NBSP: Final = "\u00a0"
+
+MONTHS: Final[dict[Lang, tuple[str, ...]]] = {
+    "sv": (
+        "januari", "februari", "mars", "april", "maj", "juni",
+        "juli", "augusti", "september", "oktober", "november", "december",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+
+# key: (Swedish, English)
+TEXTS: Final[dict[str, tuple[str, str]]] = {
+    "site": ("Innovationsmarknaden", "The innovation marketplace"),
+    "tagline": (
+        "Behovsdriven innovationsupphandling: 90 % innovation, 10 % upphandling.",
+        "Demand-driven innovation procurement: 90 % innovation, 10 % procurement.",
+    ),
+    "skip": ("Hoppa till innehållet", "Skip to content"),
+    "nav": ("Huvudmeny", "Main menu"),
+    "home": ("Start", "Home"),
+    "needs": ("Behov", "Needs"),
+    "solutions": ("Lösningar", "Solutions"),
+    "my_needs": ("Mina behov", "My needs"),
+    "new_need": ("Nytt behov", "New need"),
+    "inbox": ("Inkorg", "Inbox"),
+    "my_solutions": ("Mina lösningar", "My solutions"),
+    "subscriptions": ("Bevakningar", "Subscriptions"),
+    "webhooks": ("Webhooks", "Webhooks"),
+    "signin": ("Logga in", "Sign in"),
+    "signout": ("Logga ut", "Sign out"),
+    "signed_in_as": ("Inloggad som {org} ({role})", "Signed in as {org} ({role})"),
+    "language": ("Språk", "Language"),
+    "other_lang": ("In English", "På svenska"),
+    "role_buyer": ("Köpare", "Buyer"),
+    "role_supplier": ("Leverantör", "Supplier"),
+    "role_admin": ("Administratör", "Administrator"),
+    "signin_intro": (
+        "Utvecklingsinloggning: välj organisation och roll. I produktion loggar du in via "
+        "din organisations identitetstjänst (OIDC).",
+        "Development sign-in: pick an organisation and a role. In production you sign in "
+        "through your organisation's identity provider (OIDC).",
+    ),
+    "org": ("Organisation (kortnamn)", "Organisation (short name)"),
+    "org_hint": (
+        "Små bokstäver, siffror och bindestreck, t.ex. karlstad",
+        "Lower-case letters, digits and hyphens, e.g. karlstad",
+    ),
+    "role": ("Roll", "Role"),
+    "municipality": ("Kommun", "Municipality"),
+    "municipality_opt": ("Kommun (för köpare)", "Municipality (for buyers)"),
+    "none": ("Ingen", "None"),
+    "err_org": ("Ange ett giltigt organisationsnamn.", "Enter a valid organisation name."),
+    "err_role": ("Välj en roll.", "Choose a role."),
+    "err_municipality": ("Välj en kommun ur listan.", "Choose a municipality from the list."),
+    "err_csrf": (
+        "Formuläret hade gått ut. Försök igen.",
+        "The form had expired. Please try again.",
+    ),
+    "err_signin_needed": ("Logga in för att fortsätta.", "Sign in to continue."),
+    "err_role_needed": ("Sidan kräver rollen {role}.", "This page needs the role {role}."),
+    "err_service": ("Tjänsten svarade: {detail}", "The service answered: {detail}"),
+    "filters": ("Filter", "Filters"),
+    "search": ("Sök", "Search"),
+    "text": ("Fritext", "Text"),
+    "cpv": ("CPV-kod", "CPV code"),
+    "cpv_hint": ("T.ex. 805 eller 80500000-9", "E.g. 805 or 80500000-9"),
+    "region": ("Region", "Region"),
+    "all_sweden": ("Hela Sverige", "All of Sweden"),
+    "counties": ("Län", "Counties"),
+    "municipalities": ("Kommuner", "Municipalities"),
+    "phase": ("Fas", "Phase"),
+    "any": ("Alla", "Any"),
+    "results": ("{n} träffar", "{n} results"),
+    "no_results": ("Inga träffar.", "No results."),
+    "published": ("Publicerad", "Published"),
+    "status": ("Status", "Status"),
+    "status_draft": ("Utkast", "Draft"),
+    "status_published": ("Publicerat", "Published"),
+    "status_withdrawn": ("Återtaget", "Withdrawn"),
+    "status_retired": ("Avvecklad", "Retired"),
+    "title": ("Rubrik", "Title"),
+    "problem": (
+        "Problem (beskriv problemet, inte lösningen)",
+        "Problem (describe the problem, not a solution)",
+    ),
+    "cpv_codes": ("CPV-koder (kommaseparerade)", "CPV codes (comma-separated)"),
+    "tags": ("Inriktning", "Practices"),
+    "need_language": ("Behovets språk", "Language of the need"),
+    "save_draft": ("Spara utkast", "Save draft"),
+    "preview": ("Befintliga lösningar", "Existing solutions"),
+    "preview_hint": (
+        "Medan du skriver visas lösningar som redan finns för liknande behov.",
+        "While you type, solutions that already exist for similar needs appear here.",
+    ),
+    "preview_button": ("Visa befintliga lösningar", "Show existing solutions"),
+    "preview_none": ("Inga befintliga lösningar hittades än.", "No existing solutions found yet."),
+    "preview_unavailable": (
+        "Förhandsvisningen är inte tillgänglig just nu.",
+        "The preview is not available right now.",
+    ),
+    "score": ("Poäng", "Score"),
+    "publish": ("Publicera", "Publish"),
+    "publish_hint": (
+        "Utkastet syns bara för din organisation tills det publiceras.",
+        "The draft is visible to your organisation only until it is published.",
+    ),
+    "move_phase": ("Byt fas", "Change phase"),
+    "to_phase": ("Till fas", "To phase"),
+    "reason": ("Motivering", "Reason"),
+    "reason_hint": ("Krävs när behovet flyttas bakåt.", "Required when the need moves back."),
+    "move": ("Flytta", "Move"),
+    "withdraw": ("Återta behovet", "Withdraw the need"),
+    "history": ("Historik", "History"),
+    "history_created": ("Skapat", "Created"),
+    "matches": ("Matchade lösningar", "Matched solutions"),
+    "matches_none": ("Inga matchningar än.", "No matches yet."),
+    "cosign": ("Vi har också detta behov", "We have this need too"),
+    "cosigners": ("Medundertecknare", "Co-signers"),
+    "demand": ("Efterfrågan", "Demand"),
+    "demand_text": (
+        "{orgs} organisationer, {pop} invånare",
+        "{orgs} organisations, {pop} inhabitants",
+    ),
+    "implementation": ("Implementering", "Implementation"),
+    "record_implementation": (
+        "Registrera implementerad lösning",
+        "Record the implemented solution",
+    ),
+    "solution": ("Lösning", "Solution"),
+    "record": ("Registrera", "Record"),
+    "implemented": ("Implementerade lösningar", "Implemented solutions"),
+    "buyer": ("Köpare", "Buyer"),
+    "supplier": ("Leverantör", "Supplier"),
+    "description": ("Beskrivning", "Description"),
+    "maturity": ("Mognad", "Maturity"),
+    "regions": (
+        "Regioner (kommun-, länskod eller SE, kommaseparerade)",
+        "Regions (municipality, county code or SE, comma-separated)",
+    ),
+    "served_regions": ("Verksam i", "Serves"),
+    "price_model": ("Prismodell", "Price model"),
+    "languages": (
+        "Språk (kommaseparerade, t.ex. sv, en)",
+        "Languages (comma-separated, e.g. sv, en)",
+    ),
+    "used_by": ("Används av {n} organisationer", "Used by {n} organisations"),
+    "used_by_one": ("Används av 1 organisation", "Used by 1 organisation"),
+    "where_it_runs": ("Var lösningen används", "Where it runs"),
+    "runs_nowhere": ("Ingen organisation använder lösningen än.", "No organisation uses it yet."),
+    "adoption_over_time": ("Spridning över tid", "Adoption over time"),
+    "chart_label": (
+        "Antal organisationer som använder {name}, från {first} till {last}: {n}",
+        "Organisations using {name}, from {first} to {last}: {n}",
+    ),
+    "date": ("Datum", "Date"),
+    "organisations": ("Organisationer", "Organisations"),
+    "join": ("Anslut till lösningen", "Join this solution"),
+    "join_hint": (
+        "Registrerar att din organisation också använder lösningen.",
+        "Records that your organisation uses this solution too.",
+    ),
+    "joined": ("Din organisation är nu ansluten.", "Your organisation has joined."),
+    "deployments": ("Driftsättningar", "Deployments"),
+    "since": ("Sedan", "Since"),
+    "kind_implementation": ("Implementering", "Implementation"),
+    "kind_adoption": ("Anslutning", "Adoption"),
+    "new_solution": ("Ny lösning", "New solution"),
+    "name": ("Namn", "Name"),
+    "save": ("Spara", "Save"),
+    "edit": ("Redigera", "Edit"),
+    "retire": ("Avveckla", "Retire"),
+    "new_subscription": ("Ny bevakning", "New subscription"),
+    "cpv_prefixes": ("CPV-prefix (kommaseparerade)", "CPV prefixes (comma-separated)"),
+    "keywords": ("Nyckelord (kommaseparerade)", "Keywords (comma-separated)"),
+    "phases": ("Faser", "Phases"),
+    "delete": ("Ta bort", "Delete"),
+    "create": ("Skapa", "Create"),
+    "subscriptions_none": ("Inga bevakningar än.", "No subscriptions yet."),
+    "new_webhook": ("Ny webhook", "New webhook"),
+    "url": ("Adress (URL)", "Address (URL)"),
+    "secret": (
+        "Hemlighet (minst 16 tecken, för HMAC-signaturen)",
+        "Secret (16 characters or more, for the HMAC signature)",
+    ),
+    "webhooks_none": ("Inga webhooks än.", "No webhooks yet."),
+    "deliveries": ("Senaste leveranser", "Recent deliveries"),
+    "deliveries_none": ("Inga leveranser än.", "No deliveries yet."),
+    "attempt": ("Försök", "Attempt"),
+    "answer": ("Svar", "Answer"),
+    "resume": ("Återuppta", "Resume"),
+    "failures": ("Misslyckade i följd", "Consecutive failures"),
+    "inbox_intro": (
+        "Nya händelser visas här direkt, utan att du laddar om sidan.",
+        "New events appear here at once, without reloading the page.",
+    ),
+    "inbox_none": ("Inkorgen är tom.", "The inbox is empty."),
+    "inbox_new": ("{n} nya händelser", "{n} new events"),
+    "match_for": ("{solution} passar ert behov {need}", "{solution} fits your need {need}"),
+    "scaling_for": (
+        "Skalningsmöjlighet: {solution} används redan på andra håll och passar {need}",
+        "Scaling opportunity: {solution} already runs elsewhere and fits {need}",
+    ),
+    "unread": ("Oläst", "Unread"),
+    "mark_read": ("Markera som läst", "Mark as read"),
+    "reasons": ("Skäl", "Reasons"),
+    "live_on": ("Live-uppdatering på", "Live updates on"),
+    "not_found": ("Sidan finns inte.", "Page not found."),
+    "welcome_buyer": (
+        "Beskriv era behov som problem, följ dem genom faserna och se vilka lösningar "
+        "som redan finns.",
+        "Describe your needs as problems, move them through the phases and see which "
+        "solutions exist.",
+    ),
+    "welcome_supplier": (
+        "Publicera lösningar, bevaka behov och få matchningar direkt.",
+        "Publish solutions, watch needs and receive matches at once.",
+    ),
+    "welcome_anon": (
+        "Logga in för att se publicerade behov och lösningar.",
+        "Sign in to browse published needs and solutions.",
+    ),
+    "back": ("Tillbaka", "Back"),
+    "saved": ("Sparat.", "Saved."),
+    "page": ("Sida {page} av {pages}", "Page {page} of {pages}"),
+    "next": ("Nästa", "Next"),
+    "previous": ("Föregående", "Previous"),
+}
+
+PHASE_NAMES: Final[dict[str, tuple[str, str]]] = {
+    "hypothesis": ("Hypotes", "Hypothesis"),
+    "validation": ("Validering", "Validation"),
+    "co-creation": ("Samskapande", "Co-creation"),
+    "procurement": ("Upphandling", "Procurement"),
+    "implementation": ("Implementering", "Implementation"),
+    "scaling": ("Skalning", "Scaling"),
+    "withdrawn": ("Återtaget", "Withdrawn"),
+}
+MATURITY_NAMES: Final[dict[str, tuple[str, str]]] = {
+    "idea": ("Idé", "Idea"),
+    "prototype": ("Prototyp", "Prototype"),
+    "pilot": ("Pilot", "Pilot"),
+    "market-ready": ("Marknadsmogen", "Market-ready"),
+}
+
+
+def pick(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[0] if lang == "sv" else pair[1]
+
+
+class Translator:
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def __call__(self, key: str, **values: object) -> str:
+        pair = TEXTS.get(key)
+        text = pick(pair, self.lang) if pair else key
+        return text.format(**values) if values else text
+
+    def phase(self, phase: str) -> str:
+        pair = PHASE_NAMES.get(phase)
+        return pick(pair, self.lang) if pair else phase
+
+    def maturity(self, value: str) -> str:
+        pair = MATURITY_NAMES.get(value)
+        return pick(pair, self.lang) if pair else value
+
+    def tag(self, value: str) -> str:
+        names = PRACTICE_TAGS.get(value)
+        return names.get(self.lang, value) if names else value
+
+    def number(self, value: float | int, decimals: int = 0) -> str:
+        """Swedish: 97 000 and 0,82 (non-breaking space, decimal comma); English: 97,000."""
+        text = f"{value:,.{decimals}f}"
+        if self.lang == "sv":
+            return text.replace(",", NBSP).replace(".", ",")
+        return text
+
+    def date(self, value: str | datetime | None, with_time: bool = False) -> str:
+        """Swedish: 2 mars 2025 (14:05); English: 2 March 2025 (14:05)."""
+        if value is None or value == "":
+            return ""
+        when = datetime.fromisoformat(value) if isinstance(value, str) else value
+        text = f"{when.day} {MONTHS[self.lang][when.month - 1]} {when.year}"
+        return f"{text} {when:%H:%M}" if with_time else text
+
+    def iso(self, value: str | datetime | None) -> str:
+        if value is None or value == "":
+            return ""
+        when = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return when.isoformat()

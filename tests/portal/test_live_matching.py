@@ -1,0 +1,109 @@
+"""The portal's live flows that need the matching service (preview, match, alert).
+
+They run on the real stack with `matching` started like the other services; the
+`matching_ready` fixture fails loudly when matching does not become healthy.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.portal.conftest import Check, NewPage, Stack
+from tests.portal.test_portal_pages import publish_solution
+from tests.support.infra import unique
+
+pytestmark = pytest.mark.infra
+
+PROBLEM = (
+    "Vårdpersonalen saknar ett säkert sätt att öva bemötande av personer med demens "
+    "innan de möter verkligheten; vi söker träning i VR för vårdpersonal."
+)
+
+
+def wait_for_preview(page: Page, name: str, timeout: float = 45) -> None:
+    """Matching indexes the new solution from Kafka; nudge the form until it shows."""
+    item = page.locator("#preview .preview-item", has_text=name)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if item.count():
+            return
+        page.get_by_label("Rubrik").press("End")
+        page.get_by_label("Rubrik").type(" ")
+        page.wait_for_timeout(1500)
+    raise AssertionError(
+        f"the preview never listed {name!r}: {page.locator('#preview').inner_text()}"
+    )
+
+
+def test_buyer_sees_the_preview_and_a_match_arrive_live(
+    new_page: NewPage, check_page: Check, matching_ready: Stack
+) -> None:
+    stack = matching_ready
+    name = f"ViroteaED VR-träning för vårdpersonal {unique('s')}"
+    publish_solution(stack, unique("virotea"), name=name)
+    buyer = new_page(unique("karlstad"), "buyer", "1780")
+    buyer.goto("/inbox")
+    expect(buyer.locator("#inbox")).to_have_attribute("data-live", "on")
+
+    page = buyer.context.new_page()
+    page.goto("/needs/new")
+    title = f"Träning för vårdpersonal i svåra situationer {unique('n')}"
+    page.get_by_label("Rubrik").fill(title)
+    page.get_by_label("Problem (beskriv problemet, inte lösningen)").fill(PROBLEM)
+    page.get_by_label("CPV-koder (kommaseparerade)").fill("80500000-9")
+    page.locator("#municipality_code").select_option("1780")
+    wait_for_preview(page, name)
+    check_page(page, "buyer-need-preview")
+    page.get_by_role("button", name="Spara utkast").click()
+    page.get_by_role("button", name="Publicera").click()
+    expect(page.locator("#need-status")).to_have_text("Publicerat")
+
+    # The open inbox gets the match without a reload (server-sent events).
+    entry = buyer.locator("#inbox-list .entry", has_text=name)
+    expect(entry).to_be_visible(timeout=45_000)
+    expect(buyer.locator("#inbox-status")).to_contain_text("nya händelser")
+    check_page(buyer, "buyer-inbox-live")
+
+    page.reload()
+    expect(page.locator("#matches")).to_contain_text(name)
+    check_page(page, "buyer-need-matches")
+
+
+def test_supplier_sees_an_alert_arrive_live(
+    new_page: NewPage, check_page: Check, matching_ready: Stack
+) -> None:
+    stack = matching_ready
+    supplier = unique("vr-ab")
+    token = stack.token(supplier, "supplier")
+    stack.call(
+        "suppliers",
+        "POST",
+        "/v1/subscriptions",
+        token,
+        {"cpv_prefixes": ["805"], "regions": ["17"], "keywords": ["vårdpersonal"]},
+    )
+    page = new_page(supplier, "supplier")
+    page.goto("/inbox")
+    expect(page.locator("#inbox")).to_have_attribute("data-live", "on")
+    buyer_token = stack.token(unique("karlstad"), "buyer", "1780")
+    title = f"Träning för vårdpersonal {unique('n')}"
+    need = stack.call(
+        "needs",
+        "POST",
+        "/v1/needs",
+        buyer_token,
+        {
+            "title": title,
+            "problem": PROBLEM,
+            "cpv_codes": ["80500000"],
+            "municipality_code": "1780",
+        },
+    )
+    stack.call("needs", "POST", f"/v1/needs/{need['id']}/publish", buyer_token)
+    entry = page.locator("#inbox-list .entry").first
+    expect(entry).to_be_visible(timeout=45_000)
+    expect(page.locator("#inbox-status")).to_contain_text("nya händelser")
+    check_page(page, "supplier-inbox-live")

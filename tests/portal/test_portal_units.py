@@ -1,0 +1,155 @@
+"""Fast tests of the portal's pieces: no services, no browser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from jinja2 import Environment, FileSystemLoader
+
+from marketplace_platform.auth import verify_token
+from marketplace_platform.settings import DEV_JWT_SECRET
+from portal.app import build, safe_next
+from portal.i18n import Translator
+from portal.identity import DevSignIn, SignInRefused
+from portal.session import decode, encode
+from portal.settings import PortalSettings
+from portal.views import adoption_chart, adoption_series, by_county, municipality_options
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "services/portal/src/portal/templates"
+
+
+def test_swedish_numbers_and_dates() -> None:
+    sv, en = Translator("sv"), Translator("en")
+    assert sv.number(97000) == "97\u00a0000"
+    assert sv.number(0.825, 2) == "0,82" or sv.number(0.825, 2) == "0,83"
+    assert en.number(97000) == "97,000"
+    when = datetime(2025, 3, 2, 14, 5, tzinfo=UTC)
+    assert sv.date(when) == "2 mars 2025"
+    assert sv.date(when.isoformat(), with_time=True) == "2 mars 2025 14:05"
+    assert en.date(when) == "2 March 2025"
+    assert sv.phase("co-creation") == "Samskapande"
+
+
+def test_municipalities_sort_the_swedish_way() -> None:
+    names = [o.label for o in municipality_options()]
+    assert len(names) == 290
+    assert (
+        names.index("Ystad") < names.index("Åre") < names.index("Älmhult") < names.index("Örebro")
+    )
+
+
+def test_the_session_cookie_is_signed_and_expires() -> None:
+    key = b"k" * 32
+    value = encode({"csrf": "x", "iat": 10**10}, key)
+    assert decode(value, key, 3600) == {"csrf": "x", "iat": 10**10}
+    body, sig = value.split(".")
+    assert decode(body + "." + sig[::-1], key, 3600) is None
+    assert decode(value, b"other" * 8, 3600) is None
+    assert decode(encode({"csrf": "x", "iat": 1}, key), key, 3600) is None
+
+
+def test_redirects_stay_local() -> None:
+    assert safe_next("/needs?q=1") == "/needs?q=1"
+    for bad in ("https://evil.example", "//evil.example", "/\\evil", None, ""):
+        assert safe_next(bad) == "/"
+
+
+def test_dev_sign_in_mints_the_services_token() -> None:
+    signed = DevSignIn(DEV_JWT_SECRET).sign_in(
+        {"org": "karlstad", "role": "buyer", "municipality_code": "1780"}
+    )
+    principal = verify_token(signed.token, DEV_JWT_SECRET)
+    assert (principal.org, principal.role, principal.municipality_code) == (
+        "karlstad",
+        "buyer",
+        "1780",
+    )
+    for form, field in (
+        ({"org": "Bad Org", "role": "buyer"}, "org"),
+        ({"org": "ok-org", "role": "root"}, "role"),
+        ({"org": "ok-org", "role": "buyer", "municipality_code": "9999"}, "municipality_code"),
+    ):
+        with pytest.raises(SignInRefused) as refused:
+            DevSignIn(DEV_JWT_SECRET).sign_in(form)
+        assert refused.value.field == field
+
+
+def test_forms_need_the_session_csrf_token() -> None:
+    client = TestClient(build(PortalSettings()))
+    page = client.get("/signin")
+    assert page.status_code == 200
+    assert "content-security-policy" in page.headers
+    refused = client.post("/signin", data={"org": "karlstad", "role": "buyer", "csrf": "nope"})
+    assert refused.status_code == 403
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    ok = client.post(
+        "/signin",
+        data={"org": "karlstad", "role": "buyer", "csrf": csrf, "next": "/"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    cookie = ok.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+
+
+def test_production_refuses_the_development_sign_in() -> None:
+    settings = PortalSettings(MARKETPLACE_JWT_SECRET="a-real-production-secret-0123456789")
+    settings.environment = "production"
+    with pytest.raises(ValueError, match="OIDC"):
+        build(settings)
+
+
+def test_adoption_by_county_and_chart() -> None:
+    deployments = [
+        {
+            "buyer_org": "karlstad",
+            "municipality_code": "1780",
+            "since": "2022-09-01T00:00:00+00:00",
+        },
+        {
+            "buyer_org": "helsingborg",
+            "municipality_code": "1283",
+            "since": "2024-01-01T00:00:00+00:00",
+        },
+        {"buyer_org": "hammaro", "municipality_code": "1761", "since": "2025-02-01T00:00:00+00:00"},
+    ]
+    groups = by_county(deployments)
+    assert [g.name for g in groups] == ["Skåne län", "Värmlands län"]
+    assert groups[1].places == ["hammaro (Hammarö)", "karlstad (Karlstad)"]
+    points = adoption_series(deployments)
+    assert [n for _, n in points] == [1, 2, 3]
+    svg = adoption_chart("ViroteaED <VR>", points, Translator("sv"))
+    assert svg.count("<circle") == 3
+    assert "ViroteaED &lt;VR&gt;" in svg
+    assert "1 september 2022" in svg
+
+
+def test_a_scaling_opportunity_is_highlighted_with_its_adoption_count() -> None:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+    entry = {
+        "id": "e1",
+        "kind": "scaling",
+        "need_id": "n1",
+        "need_title": "Digital ledsagning",
+        "solution_id": "s1",
+        "solution_name": "ViroteaED",
+        "score": 0.71,
+        "reasons": [{"component": "cpv", "score": 0.4, "detail": "samma grupp 805"}],
+        "adoption_count": 27,
+        "read": False,
+        "created_at": "2025-03-02T09:00:00+00:00",
+    }
+
+    class Buyer:
+        role = "buyer"
+
+    html = env.get_template("_entry.html").render(
+        entry=entry, t=Translator("sv"), user=Buyer(), csrf="c"
+    )
+    assert 'class="item entry scaling unread"' in html
+    assert "Används av 27 organisationer" in html
+    assert "0,71" in html
