@@ -10,6 +10,8 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.specification.asyncapi.site import get_asyncapi_html
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .outbox import ConcurrentModification
 from .runtime import ServiceRuntime
@@ -86,6 +88,13 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     async def health() -> dict[str, Any]:
         return await runtime.health()
 
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        await runtime.refresh_metrics()
+        return Response(
+            generate_latest(runtime.observability.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
     @router.get("/health/live", summary="The process answers")
     async def live() -> dict[str, str]:
         return {"status": "ok"}
@@ -141,6 +150,12 @@ def create_app(
     app.state.settings = runtime.settings
     app.state.runtime = runtime
     install_error_handlers(app)
+    app.middleware("http")(runtime.observability.http_middleware)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=runtime.observability.tracer_provider,
+        excluded_urls="health,metrics",
+    )
     app.include_router(health_router(runtime))
     app.include_router(asyncapi_router(runtime, title, description))
     for router in routers:

@@ -27,6 +27,7 @@ from marketplace_contracts.topics import Topics
 from .consumers import DeadLetters, EventDispatcher, ProcessedEvents, dead_letter_middleware
 from .kafka import EventPublisher, create_broker, ensure_topics
 from .mongo import create_client, ping
+from .observability import Observability
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
 
@@ -43,7 +44,10 @@ class ServiceRuntime:
         self.consumer_name = settings.service_name
         # The broker is created first so that dead letters can publish through it; its
         # middleware is bound to the DeadLetters instance below.
-        self.broker: KafkaBroker = create_broker(settings)
+        self.observability = Observability(settings.service_name)
+        self.broker: KafkaBroker = create_broker(
+            settings, middlewares=self.observability.broker_middlewares()
+        )
         self.dead_letters = DeadLetters(self.broker, self.consumer_name)
         self.broker.add_middleware(dead_letter_middleware(self.dead_letters))
         self.publisher = EventPublisher(self.broker, self.topics)
@@ -91,6 +95,15 @@ class ServiceRuntime:
         self.relay.start()
         self._purge_task = asyncio.create_task(self._purge_loop(), name="processed-purge")
         log.info("service started", extra={"service": self.settings.service_name})
+
+    async def refresh_metrics(self) -> None:
+        obs = self.observability
+        try:
+            obs.outbox_pending.set(await self.relay.pending_count())
+        except Exception:  # the database is down; health says so
+            obs.outbox_pending.set(float("nan"))
+        obs.outbox_published.set(self.relay.published)
+        obs.dead_letters.set(self.dead_letters.count)
 
     async def stop(self) -> None:
         if self._purge_task is not None:
