@@ -97,7 +97,7 @@ class Stack:
         return response.json() if response.content else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     for required in (AXE, NODE_MODULES / "htmx.org" / "dist" / "htmx.min.js"):
         if not required.exists():
@@ -140,20 +140,22 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             handle.process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def matching_ready(stack: Stack) -> Stack:
     """The flows that need the matching service: they fail (never skip) when it is not up."""
     wait_healthy_sync(stack.matching)
     return stack
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it
+# lives, which async tests of other packages cannot share; it must end with this package.
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing: run deploy/local/browser.sh")
@@ -164,7 +166,7 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def a11y_report() -> Iterator[dict[str, Any]]:
     report: dict[str, Any] = {}
     yield report
