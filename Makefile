@@ -63,4 +63,4 @@ docs: bootstrap
 	$(UV) run python -m marketplace_platform.docs
 
 faults: infra
-	$(WITH_INFRA) MARKETPLACE_FAULTS=full $(UV) run pytest tests/faults $(PYTEST_ARGS)
+	$(WITH_INFRA) MARKETPLACE_FAULTS=full $(UV) run pytest tests/faults tests/hostile $(PYTEST_ARGS)

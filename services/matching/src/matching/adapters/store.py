@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 
@@ -52,6 +53,53 @@ class MatchingStore:
                 }
             },
             upsert=True,
+        )
+
+    async def alerts_emitted(self, alert_ids: list[str]) -> set[str]:
+        """Which of these alerts were emitted already: one query for a need's alerts."""
+        if not alert_ids:
+            return set()
+        cursor = self.alerts.find({"_id": {"$in": alert_ids}}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    async def record_matches(self, matches: list[tuple[str, str, str, float]]) -> None:
+        """Upsert many matches in one round trip (unordered bulk write)."""
+        if not matches:
+            return
+        at = datetime.now(UTC)
+        await self.matches.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": match_id},
+                    {
+                        "$set": {
+                            "need_id": need_id,
+                            "solution_id": solution_id,
+                            "score": score,
+                            "at": at,
+                        }
+                    },
+                    upsert=True,
+                )
+                for match_id, need_id, solution_id, score in matches
+            ],
+            ordered=False,
+        )
+
+    async def record_alerts(self, alerts: list[tuple[str, str, str]]) -> None:
+        if not alerts:
+            return
+        at = datetime.now(UTC)
+        await self.alerts.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": alert_id},
+                    {"$set": {"subscription_id": sub_id, "need_id": need_id, "at": at}},
+                    upsert=True,
+                )
+                for alert_id, sub_id, need_id in alerts
+            ],
+            ordered=False,
         )
 
     async def notified_count(self, buyer_org: str, solution_id: str) -> int:

@@ -43,17 +43,21 @@ from .scoring import (
     PHASE_INDEX,
     PHASE_MATURITY_FIT,
     REGION_SCORES,
+    Components,
     NeedQuery,
     ScoringWeights,
     SolutionDoc,
     TermStats,
+    common_df,
+    components,
+    explain,
     make_solution_doc,
     match,
     prepare_need,
     score,
     social_proof,
 )
-from .text import Analyzer, Split, default_analyzer
+from .text import Analysis, Analyzer, Split, default_analyzer
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
@@ -271,6 +275,12 @@ class _Versions:
 class SolutionIndex:
     """All solutions in memory, ranked for a need. Also the TermStats of the solution corpus."""
 
+    # Candidates scored exactly first to find a floor (8 per result wanted, plus this), and
+    # the size below which the remaining candidates get all common terms at once rather
+    # than one term at a time: tuning only, results do not depend on them.
+    probe_min = 256
+    maxscore_min = 256
+
     def __init__(
         self,
         weights: ScoringWeights = DEFAULT_WEIGHTS,
@@ -295,6 +305,9 @@ class SolutionIndex:
         self._country = np.zeros(0, dtype=np.int8)  # 1 where the solution serves "SE"
         self._tag_mask = np.zeros(0, dtype=np.int64)
         self._tag_bits: dict[str, int] = {}
+        self._scratch_cov = np.zeros(0, dtype=np.float64)
+        self._scratch_depth = np.zeros(0, dtype=np.int8)
+        self._scratch_region = np.zeros(0, dtype=np.int8)
         # bumped on every change: lets callers cache things derived from the stats
         self.generation = 0
 
@@ -341,6 +354,20 @@ class SolutionIndex:
 
     def fingerprint(self) -> str:
         return fingerprint_of(self._versions.live.items())
+
+    def stats(self) -> dict[str, int | float]:
+        """Sizes for monitoring (GET /v1/stats) and benchmarks."""
+        return {
+            "solutions": len(self._slot_of),
+            "slots": len(self._docs),
+            "terms": len(self._terms),
+            "postings": sum(len(p) for p in self._terms.values()),
+            "cpv_keys": len(self._cpv),
+            "vocabulary_words": len(self._vocab.counts),
+            "dense_rows": len(self._dense.rows),
+            "dense_rows_mib": self._dense.nbytes / 2**20,
+            "generation": self.generation,
+        }
 
     def _doc(self, solution_id: str) -> SolutionDoc | None:
         slot = self._slot_of.get(solution_id)
@@ -410,6 +437,9 @@ class SolutionIndex:
             self._tag_mask = np.concatenate(
                 [self._tag_mask, np.zeros(cap - len(self._tag_mask), dtype=np.int64)]
             )
+            self._scratch_cov = np.zeros(cap, dtype=np.float64)
+            self._scratch_depth = np.zeros(cap, dtype=np.int8)
+            self._scratch_region = np.zeros(cap, dtype=np.int8)
             if self._dense.rows:
                 self._dense.grow_columns(cap)
         return slot
@@ -484,14 +514,18 @@ class SolutionIndex:
 
     # -- ranking --------------------------------------------------------------------------
 
-    def prepare(self, need: NeedProfile) -> NeedQuery:
-        """The need as a query against this index (its compounds split with our words)."""
+    def analyze_need(self, need: NeedProfile) -> Analysis:
+        """The need's text as a query: its compounds also split with this index's words."""
+        return self.analyzer.analyze(
+            need.text, need.language, vocabulary=self._vocab.counts, cache=self._vocab.split_cache()
+        )
+
+    def prepare(self, need: NeedProfile, analysis: Analysis | None = None) -> NeedQuery:
+        """The need as a query against this index, weighted with this index's idf."""
         return prepare_need(
             need,
             self,
-            analyzer=self.analyzer,
-            vocabulary=self._vocab.counts,
-            cache=self._vocab.split_cache(),
+            analysis=analysis or self.analyze_need(need),
             weights=self.weights,
         )
 
@@ -502,20 +536,30 @@ class SolutionIndex:
         Common terms are left out here: scattering their long postings would touch most of
         the index, and by the no-match rule they cannot create a candidate anyway.
         """
-        cap = len(self._docs)
-        coverage = np.zeros(cap, dtype=np.float64)
-        for term, coef in query.coefs.items():
-            if term not in query.common:
-                p = self._terms[term]
-                np.add.at(coverage, p.np_slots(), coef * p.np_weights())
-        depth = np.zeros(cap, dtype=np.int8)
-        # Shallow levels first, so that deeper ones overwrite: depth ends as the maximum.
-        for level, prefix in sorted(cpv_keys(query.profile.cpv_codes)):
-            hits = self._cpv.get(prefix)
-            if hits is not None:
-                depth[hits.np_slots()] = level
-        cands = np.flatnonzero((coverage > 0) | (depth > 0))
-        return cands, coverage[cands], depth[cands]
+        # Scratch arrays, zero between queries: every entry written here belongs to a
+        # candidate and is zeroed again below, which is cheaper than fresh arrays per query.
+        n = len(self._docs)
+        coverage = self._scratch_cov
+        depth = self._scratch_depth
+        try:
+            for term, coef in query.coefs.items():
+                if term not in query.common:
+                    p = self._terms[term]
+                    np.add.at(coverage, p.np_slots(), coef * p.np_weights())
+            # Shallow levels first, so that deeper ones overwrite: depth ends as the maximum.
+            for level, prefix in sorted(cpv_keys(query.profile.cpv_codes)):
+                hits = self._cpv.get(prefix)
+                if hits is not None:
+                    depth[hits.np_slots()] = level
+            cands = np.flatnonzero((coverage[:n] > 0) | (depth[:n] > 0))
+            cov, dep = coverage[cands], depth[cands]
+            coverage[cands] = 0.0
+            depth[cands] = 0
+        except BaseException:
+            coverage[:] = 0.0
+            depth[:] = 0
+            raise
+        return cands, cov, dep
 
     def _common_coverage(self, query: NeedQuery, cands: IntArray) -> FloatArray:
         """Coverage from the query's common terms at the candidates (sorted slots)."""
@@ -563,7 +607,7 @@ class SolutionIndex:
 
     def _region_levels(self, location: str, cands: IntArray) -> npt.NDArray[np.int8]:
         """scoring.region_level for every candidate, same precedence: the larger wins."""
-        levels = np.zeros(len(self._docs), dtype=np.int8)
+        levels = self._scratch_region
         keys: list[tuple[str, int]] = []
         if len(location) == 4:
             county = county_of(location)
@@ -571,21 +615,34 @@ class SolutionIndex:
             keys = [(county, 2), (location, 3)]
         elif location != COUNTRY:
             keys = [(location, 2)]
-        for key, level in keys:
-            p = self._regions.get(key)
-            if p is not None:
-                levels[p.np_slots()] = level
+        touched = [
+            (p.np_slots(), level)
+            for key, level in keys
+            if (p := self._regions.get(key)) is not None
+        ]
+        for slots, level in touched:
+            levels[slots] = level
         # "SE" is served by a large share of solutions: a per-slot flag, not a scatter.
         out: npt.NDArray[np.int8] = np.maximum(levels[cands], self._country[cands])
+        for slots, _ in touched:
+            levels[slots] = 0  # scratch: zero again for the next query
         return out
 
     def rank(self, need: NeedProfile, k: int = 20, threshold: float | None = None) -> list[Match]:
         """The k best solutions for a need with score >= threshold, best first; ties by id.
 
-        Exact with respect to `scoring.match` (the brute-force result): candidates from the
-        inverted indexes (CPV levels, non-common terms), every component vectorized over
-        them (common terms gathered from dense rows), then the scalar scorer re-scores and
-        explains the best few.
+        Exact with respect to `scoring.match` (the brute-force result), in steps:
+
+        1. candidates from the inverted indexes: slots sharing a CPV level or a non-common
+           term (the no-match rule says nothing else can match);
+        2. an optimistic bound per candidate from what is cheap (CPV, non-common text, the
+           common terms at their largest weights, the best region and fit, social proof);
+        3. the `probe` candidates with the best bounds scored exactly (common terms read
+           from dense rows): their k-th best score is a floor that the final k-th best can
+           only raise;
+        4. every other candidate whose bound reaches the floor: exact components, common
+           terms one at a time while its bound still reaches the floor (MaxScore);
+        5. the scalar scorer re-scores the best few (and ties) and explains the top k.
         """
         w = self.weights
         thr = w.threshold if threshold is None else threshold
@@ -595,11 +652,16 @@ class SolutionIndex:
         cands, cov, depth = self._accumulate(query)
         if cands.size == 0:
             return []
-        base = self._base_scores(need, cands, depth)
         has_cpv = depth > 0
-        if query.common:
-            cands, cov, base, has_cpv = self._add_common(
-                query, cands, cov, base, has_cpv, k=k, thr=thr
+        bound = sum(query.coefs[t] * self._terms[t].max_weight() for t in query.common)
+        probe = 8 * k + self.probe_min
+        if cands.size <= probe:
+            base = self._base_scores(need, cands, depth)
+            if query.common:
+                cov = cov + self._common_coverage(query, cands)
+        else:
+            cands, cov, base, has_cpv = self._prune(
+                query, cands, cov, depth, has_cpv, bound=bound, probe=probe, k=k, thr=thr
             )
         text = 1.0 - np.exp(-cov / w.text_saturation)
         total = np.clip(base + w.text * text, 0.0, 1.0)
@@ -611,7 +673,60 @@ class SolutionIndex:
             cands = cands[total >= kth - _EPS]
         return self._finish(query, (int(s) for s in cands), k, thr)
 
-    def _add_common(
+    def _prune(
+        self,
+        query: NeedQuery,
+        cands: IntArray,
+        cov: FloatArray,
+        depth: npt.NDArray[np.int8],
+        has_cpv: npt.NDArray[np.bool_],
+        *,
+        bound: float,
+        probe: int,
+        k: int,
+        thr: float,
+    ) -> tuple[IntArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+        """Steps 2-4 of rank(): (candidates, full coverage, base score, has CPV) for the
+        probe and for every candidate that can still reach the probe's k-th best."""
+        w = self.weights
+        need = query.profile
+        pf_best = max(PHASE_MATURITY_FIT[need.phase])
+        fit_best = (1.0 - w.tag_share) * pf_best + w.tag_share if need.tags else pf_best
+        cheap = (
+            w.cpv * _CPV_SCORES[depth]
+            + (w.region + w.fit * fit_best)
+            + w.social_proof * self._social[cands]
+        )
+        ub0 = self._bounded(cov + bound, cheap, has_cpv)
+        first = np.sort(np.argpartition(ub0, cands.size - probe)[cands.size - probe :])
+        base_f = self._base_scores(need, cands[first], depth[first])
+        cov_f = cov[first]
+        if query.common:
+            cov_f = cov_f + self._common_coverage(query, cands[first])
+        exact = self._bounded(cov_f, base_f, has_cpv[first])
+        floor = thr
+        if np.count_nonzero(exact >= thr) >= k:
+            floor = max(thr, float(np.partition(exact, exact.size - k)[exact.size - k]))
+        rest = ub0 >= floor - _EPS
+        rest[first] = False
+        idx = np.flatnonzero(rest)
+        base_r = self._base_scores(need, cands[idx], depth[idx])
+        cov_r = cov[idx]
+        if query.common:
+            live = self._bounded(cov_r + bound, base_r, has_cpv[idx]) >= floor - _EPS
+            idx, base_r, cov_r = idx[live], base_r[live], cov_r[live]
+            cov_r = self._maxscore(query, cands[idx], cov_r, base_r, has_cpv[idx], floor=floor)
+            live = cov_r >= 0.0
+            idx, base_r, cov_r = idx[live], base_r[live], cov_r[live]
+        order = np.concatenate([first, idx])
+        return (
+            cands[order],
+            np.concatenate([cov_f, cov_r]),
+            np.concatenate([base_f, base_r]),
+            has_cpv[order],
+        )
+
+    def _maxscore(
         self,
         query: NeedQuery,
         cands: IntArray,
@@ -619,36 +734,37 @@ class SolutionIndex:
         base: FloatArray,
         has_cpv: npt.NDArray[np.bool_],
         *,
-        k: int,
-        thr: float,
-    ) -> tuple[IntArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
-        """Add the common terms' coverage, skipping candidates that cannot make the top k.
+        floor: float,
+    ) -> FloatArray:
+        """Full coverage of `cands` (sorted slots), or -1 for those proven unable to reach
+        `floor`: common terms one at a time, largest bound first, re-checking each
+        candidate's bound with what is still unknown (MaxScore)."""
+        terms = sorted(
+            ((query.coefs[t] * self._terms[t].max_weight(), t) for t in query.common),
+            reverse=True,
+        )
+        if cands.size <= self.maxscore_min:
+            return cov + self._common_coverage(query, cands)
+        out = np.full(cands.size, -1.0)
+        pos = np.arange(cands.size)
+        remaining = sum(b for b, _ in terms)
+        for bound, term in terms:
+            cov = cov + query.coefs[term] * self._term_weights(term, cands[pos])
+            remaining -= bound
+            live = self._bounded(cov + remaining, base[pos], has_cpv[pos]) >= floor - _EPS
+            pos, cov = pos[live], cov[live]
+            if pos.size == 0:
+                break
+        out[pos] = cov
+        return out
 
-        ub = the score if a candidate had every common term at that term's largest weight.
-        The `probe` candidates with the highest ub are scored exactly first; the k-th best
-        of them is a floor that the final k-th best can only raise, so every other
-        candidate whose ub is below it is dropped before its common terms are read.
-        """
-        bound = sum(query.coefs[t] * self._terms[t].max_weight() for t in query.common)
-        ub = self._bounded(cov + bound, base, has_cpv)
-        keep = ub >= thr - _EPS
-        cands, cov, base, has_cpv, ub = cands[keep], cov[keep], base[keep], has_cpv[keep], ub[keep]
-        probe = 8 * k + 256
-        if cands.size <= probe:
-            return cands, cov + self._common_coverage(query, cands), base, has_cpv
-        first = np.sort(np.argpartition(ub, cands.size - probe)[cands.size - probe :])
-        cov_first = cov[first] + self._common_coverage(query, cands[first])
-        exact = self._bounded(cov_first, base[first], has_cpv[first])
-        floor = thr
-        if np.count_nonzero(exact >= thr) >= k:
-            floor = max(thr, float(np.partition(exact, exact.size - k)[exact.size - k]))
-        rest = ub >= floor - _EPS
-        rest[first] = False
-        idx = np.flatnonzero(rest)
-        cov_rest = cov[idx] + self._common_coverage(query, cands[idx])
-        order = np.concatenate([first, idx])
-        new_cov = np.concatenate([cov_first, cov_rest])
-        return cands[order], new_cov, base[order], has_cpv[order]
+    def _term_weights(self, term: str, slots: IntArray) -> FloatArray:
+        p = self._terms[term]
+        r = self._dense.row(term, p, len(self._social))
+        if r is None:
+            return self._scan_term(p, slots)
+        out: FloatArray = self._dense.data[r, slots].astype(np.float64)
+        return out
 
     def _bounded(
         self, cov: FloatArray, base: FloatArray, has_cpv: npt.NDArray[np.bool_]
@@ -697,15 +813,28 @@ class SolutionIndex:
     def _finish(
         self, query: NeedQuery, slots: Iterable[int], k: int, threshold: float
     ) -> list[Match]:
-        out: list[Match] = []
+        """Exact scores for the pre-selected slots, best k explained."""
+        w = self.weights
+        scored: list[tuple[float, str, SolutionDoc, Components]] = []
         for slot in slots:
             doc = self._docs[slot]
             assert doc is not None
-            m = match(query, doc, self.weights)
-            if m is not None and m.score >= threshold:
-                out.append(m)
-        out.sort(key=lambda m: (-m.score, m.solution_id))
-        return out[:k]
+            c = components(query, doc, w)
+            if c is not None and c.total >= threshold:
+                scored.append((-c.total, doc.profile.solution_id, doc, c))
+        scored.sort(key=lambda x: (x[0], x[1]))
+        # Reasons only for what is returned: ties at the k-th score may bring many more.
+        return [
+            Match(
+                need_id=query.profile.need_id,
+                solution_id=sid,
+                score=c.total,
+                reasons=explain(query, doc, c, w),
+                need_version=query.profile.version,
+                solution_version=doc.profile.version,
+            )
+            for _, sid, doc, c in scored[:k]
+        ]
 
     def rank_brute_force(
         self, need: NeedProfile, k: int = 20, threshold: float | None = None
@@ -737,8 +866,8 @@ class SolutionIndex:
 @dataclass(slots=True)
 class _NeedEntry:
     profile: NeedProfile
+    analysis: Analysis
     terms: frozenset[str]
-    words: frozenset[str]
 
 
 class NeedIndex:
@@ -746,10 +875,11 @@ class NeedIndex:
     needs, adoptions meet similar needs elsewhere (see scaling.py).
 
     Scores are the same formula as SolutionIndex.rank, with the need as the query. Linked to
-    a SolutionIndex, the need's terms are weighted with the solution corpus' idf and its
-    compounds split with the solution vocabulary, exactly as in the forward direction, so a
-    pair scores the same whichever side arrived last. Unlinked, the needs are their own
-    corpus.
+    a SolutionIndex, a need's terms are weighted with the solution corpus' current idf and
+    its compounds split with the solution vocabulary as of the need's last update, as in the
+    forward direction; so a pair scores the same whichever side arrived last, except for a
+    compound whose parts first appeared among solutions after the need was stored.
+    Unlinked, the needs are their own corpus.
     """
 
     def __init__(
@@ -809,14 +939,24 @@ class NeedIndex:
             return False
         if nid in self._needs:
             self._unlink(nid)
-        analysis = self.analyzer.analyze(need.text, need.language)
-        entry = _NeedEntry(need, frozenset(analysis.terms), analysis.words)
+        # Analyzed once, as a query: idf changes with every solution and is applied per
+        # ranking, but re-splitting every need's compounds on every change would not scale.
+        if self._solutions is not None:
+            analysis = self._solutions.analyze_need(need)
+        else:
+            analysis = self.analyzer.analyze(
+                need.text,
+                need.language,
+                vocabulary=self._vocab.counts,
+                cache=self._vocab.split_cache(),
+            )
+        entry = _NeedEntry(need, analysis, frozenset(analysis.terms))
         self._needs[nid] = entry
         for t in entry.terms:
             self._terms.setdefault(sys.intern(t), set()).add(nid)
         for division in {c[:2] for c in need.cpv_codes}:
             self._divisions.setdefault(division, set()).add(nid)
-        self._vocab.add(entry.words)
+        self._vocab.add(analysis.words)
         self._versions.live[nid] = need.version
         self._versions.removed.pop(nid, None)
         self.generation += 1
@@ -847,42 +987,40 @@ class NeedIndex:
             s.discard(need_id)
             if not s:
                 del self._divisions[division]
-        self._vocab.discard(e.words)
+        self._vocab.discard(e.analysis.words)
 
     # -- ranking --------------------------------------------------------------------------
 
-    def _prepare(self, need_id: str) -> NeedQuery:
+    def _stats(self) -> tuple[TermStats, int]:
         sol = self._solutions
-        stats: TermStats = sol if sol is not None else self
-        gen = sol.generation if sol is not None else self.generation
+        if sol is not None:
+            return sol, sol.generation
+        return self, self.generation
+
+    def _prepare(self, need_id: str) -> NeedQuery:
+        stats, gen = self._stats()
         hit = self._prepared.get(need_id)
         if hit is not None and hit[0] == gen:
             return hit[1]
         e = self._needs[need_id]
-        if sol is not None:
-            q = sol.prepare(e.profile)
-        else:
-            q = prepare_need(
-                e.profile,
-                stats,
-                analyzer=self.analyzer,
-                vocabulary=self._vocab.counts,
-                cache=self._vocab.split_cache(),
-                weights=self.weights,
-            )
+        q = prepare_need(e.profile, stats, analysis=e.analysis, weights=self.weights)
         self._prepared[need_id] = (gen, q)
         return q
 
     def candidates_for(self, solution: SolutionProfile) -> list[str]:
-        """Needs sharing a text term or a CPV division with the solution."""
+        """Needs sharing a CPV division or a non-common text term with the solution."""
         doc = make_solution_doc(solution, self.weights, analyzer=self.analyzer)
         return sorted(self._candidates(solution, doc))
 
     def _candidates(self, solution: SolutionProfile, doc: SolutionDoc) -> set[str]:
+        # Common terms (by the stats' corpus) cannot make a match alone: skip them here, as
+        # SolutionIndex does, or nearly every need would be a candidate.
+        stats, _ = self._stats()
+        cutoff = common_df(stats.doc_count, self.weights)
         found: set[str] = set()
         for t in doc.terms:
             s = self._terms.get(t)
-            if s:
+            if s and stats.doc_freq(t) <= cutoff:
                 found |= s
         for division in {c[:2] for c in solution.cpv_codes}:
             s = self._divisions.get(division)
@@ -916,13 +1054,27 @@ class NeedIndex:
         w = weights or self.weights
         thr = w.threshold if threshold is None else threshold
         doc = make_solution_doc(solution, w, analyzer=self.analyzer)
-        out: list[Match] = []
+        scored: list[tuple[float, str, NeedQuery, Components]] = []
         for nid in self._candidates(solution, doc):
             profile = self._needs[nid].profile
             if not (profile.is_open or include_closed) or profile.phase == WITHDRAWN:
                 continue
-            m = match(self._prepare(nid), doc, w)
-            if m is not None and m.score >= thr:
-                out.append(m)
-        out.sort(key=lambda m: (-m.score, m.need_id))
-        return out if k is None else out[:k]
+            query = self._prepare(nid)
+            c = components(query, doc, w)
+            if c is not None and c.total >= thr:
+                scored.append((-c.total, nid, query, c))
+        scored.sort(key=lambda x: (x[0], x[1]))
+        if k is not None:
+            scored = scored[:k]
+        # Reasons only for what is returned: building them is the costly part.
+        return [
+            Match(
+                need_id=nid,
+                solution_id=solution.solution_id,
+                score=c.total,
+                reasons=explain(query, doc, c, w),
+                need_version=query.profile.version,
+                solution_version=solution.version,
+            )
+            for _, nid, query, c in scored
+        ]

@@ -396,22 +396,26 @@ class Components(NamedTuple):
     cpv_prefix: str | None
     region_level: int
     shared_tags: frozenset[str]
+    # (term, its share of the coverage) for every shared term, for the explanation
+    shared_terms: tuple[tuple[str, float], ...]
 
 
-def text_coverage(need: NeedQuery, doc: SolutionDoc) -> tuple[float, bool]:
+def text_coverage(
+    need: NeedQuery, doc: SolutionDoc
+) -> tuple[float, bool, tuple[tuple[str, float], ...]]:
     """(BM25 coverage of the need's terms by the document, whether a non-common term is
-    shared)."""
+    shared, the shared terms with their contributions)."""
     coefs = need.coefs
+    shared = tuple(
+        (t, c * w)
+        for t, w in zip(doc.terms, doc.weights, strict=True)
+        if (c := coefs.get(t)) is not None
+    )
+    if not shared:
+        return 0.0, False, ()
     common = need.common
-    raw = 0.0
-    discriminative = False
-    for t, w in zip(doc.terms, doc.weights, strict=True):
-        c = coefs.get(t)
-        if c is not None:
-            raw += c * w
-            if not discriminative and t not in common:
-                discriminative = True
-    return raw, discriminative
+    # fsum is exactly rounded: the same value whatever the order of the terms
+    return math.fsum(p for _, p in shared), any(t not in common for t, _ in shared), shared
 
 
 def components(
@@ -423,7 +427,7 @@ def components(
     if n.phase == WITHDRAWN:
         return None
     depth, prefix = best_cpv_overlap(n.cpv_codes, s.cpv_codes)
-    coverage, discriminative = text_coverage(need, doc)
+    coverage, discriminative, shared_terms = text_coverage(need, doc)
     text = saturate_text(coverage, weights)
     if depth == 0 and (text < weights.min_text or not discriminative):
         return None
@@ -440,7 +444,9 @@ def components(
         + weights.social_proof * doc.social
     )
     total = min(1.0, max(0.0, total))
-    return Components(cpv, text, region, fit, doc.social, total, depth, prefix, rlevel, shared)
+    return Components(
+        cpv, text, region, fit, doc.social, total, depth, prefix, rlevel, shared, shared_terms
+    )
 
 
 def score(
@@ -451,17 +457,13 @@ def score(
     return None if c is None else c.total
 
 
-def _fmt_terms(need: NeedQuery, doc: SolutionDoc, limit: int = 6) -> str:
+def _fmt_terms(need: NeedQuery, c: Components, limit: int = 6) -> str:
     """The shared terms that add most to the text score, as the need wrote them."""
-    coefs = need.coefs
-    contrib = [
-        (-coefs[t] * w, t) for t, w in zip(doc.terms, doc.weights, strict=True) if t in coefs
-    ]
-    if not contrib:
+    if not c.shared_terms:
         return "no shared terms"
-    contrib.sort()
     display = need.analysis.display
-    names = dict.fromkeys(display.get(t, t) for _, t in contrib)
+    ordered = sorted(c.shared_terms, key=lambda x: (-x[1], x[0]))
+    names = dict.fromkeys(display.get(t, t) for t, _ in ordered)
     return "terms: " + ", ".join(list(names)[:limit])
 
 
@@ -493,7 +495,7 @@ def explain(
             detail += f" ({label})" if label else ""
         reasons.append(Reason("cpv", c.cpv, detail))
     if weights.text > 0:
-        reasons.append(Reason("text", c.text, _fmt_terms(need, doc)))
+        reasons.append(Reason("text", c.text, _fmt_terms(need, c)))
     if weights.region > 0:
         reasons.append(Reason("region", c.region, _region_detail(c.region_level, n)))
     if weights.fit > 0:

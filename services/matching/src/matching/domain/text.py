@@ -9,7 +9,8 @@ parts, so that "vårdpersonalsutbildning" meets "utbildning", "vårdpersonal", "
 Decompounding is dictionary based: a part must be a known word, from a small built-in list
 of common Swedish (public-sector) words, from a caller-supplied vocabulary (the index's own
 words), or, as a fallback, from the text's own words. Parts may be joined by the linking
-morphemes "s" and "e" ("omsorg-s-personal", "skol-e-..." ).
+morphemes "s" and "e" ("omsorg-s-personal", "pojk-e-skola"); a modifier may also be a
+known word's stem form ("drönar-inspektion" from "drönare").
 
 Documents stored in an index are analyzed against the built-in list and their own words only,
 so that a stored analysis is a pure function of the document: an index rebuilt in another
@@ -37,6 +38,7 @@ Split = tuple[tuple[str, str], ...]
 _TOKEN_RE: Final = re.compile(r"[^\W_]+")
 _SWEDISH_LETTERS: Final = frozenset("åäö")
 _LINKS: Final = frozenset("se")
+_MAX_COMPOUND: Final = 40
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -131,7 +133,7 @@ def tokenize(text: str) -> list[str]:
 
 
 def language_from_hint(hint: str | None) -> Language | None:
-    """ "sv", "sv-SE", "Swedish"... -> "sv"; anything unrecognised -> None (detect instead)."""
+    """Map a hint ("sv", "sv-SE", "Swedish", "en-GB") to a language; None means detect."""
     if not hint:
         return None
     h = hint.strip().lower()
@@ -289,7 +291,8 @@ class Analyzer:
         return out
 
     def _parts(self, word: str, known: Callable[[str], bool]) -> tuple[str, ...]:
-        if len(word) < 2 * self.min_part:
+        # Longer "words" are codes, URLs or run-together junk: not worth the search.
+        if not 2 * self.min_part <= len(word) <= _MAX_COMPOUND:
             return ()
         atoms = self._atoms(word, known, 0, 0)
         if len(atoms) < 2:

@@ -16,6 +16,7 @@ Two kinds of entry:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -158,6 +159,22 @@ class MatchingEngine:
         )
         self.stats.emitted[payload.event_type] += 1
 
+    async def _emit_many(self, outputs: list[tuple[str, ev.Payload, str]]) -> None:
+        """Publish several events at once: the producer batches them (one round trip instead
+        of one per event) and this returns only when every one is acknowledged (acks=all);
+        if one fails, the handler fails and the redelivered event re-publishes the same ids.
+        """
+        if not outputs:
+            return
+        await asyncio.gather(
+            *(
+                self.publisher.publish(topic, envelope(payload, source=self.source, event_id=eid))
+                for topic, payload, eid in outputs
+            )
+        )
+        for _, payload, _ in outputs:
+            self.stats.emitted[payload.event_type] += 1
+
     async def on_need(self, payload: ev.Payload, _event: CloudEvent) -> None:
         self.apply_payload(payload)
         self.stats.handled[payload.event_type] += 1
@@ -165,15 +182,27 @@ class MatchingEngine:
         need = self.needs.get(need_id) if need_id else None
         if need is None or not need.is_open:
             return
+        outputs: list[tuple[str, ev.Payload, str]] = []
+        matches: list[tuple[str, str, str, float]] = []
         if isinstance(payload, ev.NeedPublished | ev.NeedUpdated):
             for match in self.rank(need):
-                await self._emit_match(need, match)
-        await self._alert_subscriptions(need, self.subscriptions.values())
+                built = self._match_output(need, match)
+                if built is not None:
+                    outputs.append(built)
+                    found = built[1]
+                    assert isinstance(found, ev.MatchFound)
+                    matches.append((found.match_id, need.need_id, found.solution_id, match.score))
+        alerts = await self._alert_outputs(need, self.subscriptions.values())
+        # Everything this need causes goes out in one batch, acknowledged before it is
+        # recorded (one bulk write per collection) and before the offset is committed.
+        await self._emit_many(outputs + [a[0] for a in alerts])
+        await self.store.record_matches(matches)
+        await self.store.record_alerts([a[1] for a in alerts])
 
-    async def _emit_match(self, need: NeedProfile, match: Match) -> None:
+    def _match_output(self, need: NeedProfile, match: Match) -> tuple[str, ev.Payload, str] | None:
         solution = self.solutions.get(match.solution_id)
         if solution is None:
-            return
+            return None
         match_id = deterministic_id(need.need_id, solution.solution_id)
         payload = ev.MatchFound(
             match_id=match_id,
@@ -193,15 +222,29 @@ class MatchingEngine:
         event_id = deterministic_id(
             "match.found", match_id, str(need.version), str(solution.version)
         )
-        await self._emit("matches", payload, event_id)
-        await self.store.record_match(match_id, need.need_id, solution.solution_id, match.score)
+        return "matches", payload, event_id
 
-    async def _alert_subscriptions(
+    async def _emit_match(self, need: NeedProfile, match: Match) -> None:
+        built = self._match_output(need, match)
+        if built is None:
+            return
+        await self._emit(*built[:2], built[2])
+        found = built[1]
+        assert isinstance(found, ev.MatchFound)
+        await self.store.record_match(found.match_id, need.need_id, found.solution_id, match.score)
+
+    async def _alert_outputs(
         self, need: NeedProfile, subscriptions: Iterable[SubscriptionProfile]
-    ) -> None:
-        for sub, reasons in matching_subscriptions(need, list(subscriptions)):
-            alert_id = deterministic_id(sub.subscription_id, need.need_id)
-            if await self.store.alert_emitted(alert_id):
+    ) -> list[tuple[tuple[str, ev.Payload, str], tuple[str, str, str]]]:
+        """The alerts a need raises that were not raised before (one query for all)."""
+        fitting = matching_subscriptions(need, list(subscriptions))
+        if not fitting:
+            return []
+        ids = [deterministic_id(sub.subscription_id, need.need_id) for sub, _ in fitting]
+        already = await self.store.alerts_emitted(ids)
+        out: list[tuple[tuple[str, ev.Payload, str], tuple[str, str, str]]] = []
+        for alert_id, (sub, reasons) in zip(ids, fitting, strict=True):
+            if alert_id in already:
                 continue
             payload = ev.AlertRaised(
                 alert_id=alert_id,
@@ -218,8 +261,20 @@ class MatchingEngine:
                     for r in reasons
                 ],
             )
-            await self._emit("alerts", payload, deterministic_id("alert.raised", alert_id))
-            await self.store.record_alert(alert_id, sub.subscription_id, need.need_id)
+            out.append(
+                (
+                    ("alerts", payload, deterministic_id("alert.raised", alert_id)),
+                    (alert_id, sub.subscription_id, need.need_id),
+                )
+            )
+        return out
+
+    async def _alert_subscriptions(
+        self, need: NeedProfile, subscriptions: Iterable[SubscriptionProfile]
+    ) -> None:
+        alerts = await self._alert_outputs(need, subscriptions)
+        await self._emit_many([a[0] for a in alerts])
+        await self.store.record_alerts([a[1] for a in alerts])
 
     async def on_solution(self, payload: ev.Payload, _event: CloudEvent) -> None:
         self.apply_payload(payload)

@@ -1,0 +1,75 @@
+"""Every benchmark, one after the other, each printing its table and writing JSON to
+bench/results/; then bench/results/summary.json with the machine and the headline figures.
+
+    python -m bench.run_all            # the full set (`make bench`)
+    python -m bench.run_all --quick    # a smoke run: shorter runs, smaller sizes
+    python -m bench.run_all --only e2e,throughput,matching
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench.common import RESULTS, machine, machine_line, write_json
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a fast smoke run")
+    ap.add_argument("--only", default="matching,throughput,e2e")
+    ap.add_argument("--runs", type=int, default=3, help="runs per end-to-end rate (>= 3)")
+    args = ap.parse_args(argv)
+    only = {x.strip() for x in args.only.split(",")}
+    m = machine()
+    print(machine_line(m), flush=True)
+    summary: dict[str, Any] = {"machine": m, "quick": args.quick, "started": time.time()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    if "matching" in only:
+        sizes = "1000,10000" if args.quick else "1000,10000,100000"
+        out = RESULTS / "matching.json"
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bench.bench_matching", "--sizes", sizes, "--json", str(out)],
+            check=True,
+        )
+        summary["matching"] = {"json": str(out), "seconds": round(time.perf_counter() - t, 1)}
+        if out.exists():
+            summary["matching"]["result"] = json.loads(out.read_text())
+
+    if "throughput" in only:
+        from bench.bench_throughput import run as throughput
+
+        res = asyncio.run(throughput(args.quick))
+        summary["throughput"] = {k: res[k] for k in ("ratios", "targets", "table") if k in res} | {
+            "service_1_needs_per_s": res["service_1"]["rate"],
+            "service_2_needs_per_s": res["service_2"]["rate"],
+            "raw_score_needs_per_s": res["raw_score"]["rate"],
+            "noop_records_per_s": res["noop"]["rate"],
+        }
+
+    if "e2e" in only:
+        from bench.bench_e2e import run as e2e
+
+        res = asyncio.run(e2e(args.quick, [20, 100, 500], max(3, args.runs)))
+        summary["e2e"] = {k: res.get(k) for k in ("table", "targets")} | {
+            "rates": [
+                {k: r[k] for k in ("rate", "achieved_rate", "median_ms", "p95_ms", "p99_ms")}
+                for r in res["rates"]
+            ]
+        }
+
+    summary["finished"] = time.time()
+    path = write_json("summary", summary)
+    print(f"\nsummary: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
