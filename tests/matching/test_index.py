@@ -331,6 +331,20 @@ def test_rank_equals_brute_force_with_common_terms(dense_bytes: int, small: bool
         assert idx.rank(n, k=10, threshold=0.2) == idx.rank_brute_force(n, k=10, threshold=0.2)
 
 
+def test_warm_up_builds_dense_rows_without_changing_results() -> None:
+    w = ScoringWeights(common_min_df=10, common_ratio=0.02)
+    cold, warm = SolutionIndex(w), SolutionIndex(w)
+    for s in make_solutions(400, seed=6):
+        cold.upsert(s)
+        warm.upsert(s)
+    assert warm.warm_up() > 0
+    assert warm.stats()["dense_rows"] > 0
+    assert warm.warm_up() == 0  # idempotent
+    for n in make_needs(15, seed=7):
+        assert warm.rank(n, k=10, threshold=0.2) == cold.rank(n, k=10, threshold=0.2)
+    assert SolutionIndex(w, dense_bytes=0).warm_up() == 0
+
+
 def test_explain_one_pair() -> None:
     idx = SolutionIndex()
     idx.upsert(sol("s1"))

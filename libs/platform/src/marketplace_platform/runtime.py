@@ -65,8 +65,15 @@ class ServiceRuntime:
         # Run after the topics exist and before the subscribers start (e.g. rebuild state).
         self.before_consuming: list[Callable[[], Awaitable[None]]] = []
 
-    def dispatcher(self, name: str | None = None) -> EventDispatcher:
-        return EventDispatcher(name or self.consumer_name, self.processed)
+    def dispatcher(
+        self, name: str | None = None, *, record_processed: bool = True
+    ) -> EventDispatcher:
+        """`record_processed=False` for handlers whose every effect is already idempotent
+        by itself (deterministic output ids, guarded writes): it saves two database round
+        trips per event."""
+        return EventDispatcher(
+            name or self.consumer_name, self.processed if record_processed else None
+        )
 
     def declare_publication(self, logical_topic: str, description: str) -> None:
         """Name a topic this service publishes to, so that AsyncAPI documents it.

@@ -45,6 +45,12 @@ def build(settings: MatchingSettings | None = None) -> FastAPI:
     # The work subscribers start only once the read model has caught up with Kafka.
     runtime.before_consuming.append(reader.start)
 
+    async def warm_up() -> None:
+        # Builds the lookup rows of common words now, not during the first needs.
+        engine.solutions.warm_up()
+
+    runtime.before_consuming.append(warm_up)
+
     async def stats() -> dict[str, Any]:
         return {
             "instance": settings.instance_id,

@@ -2,13 +2,17 @@
 
 SolutionIndex is the hot path (every published need, every preview). Design:
 
-* every solution gets a dense slot; per-slot facts (maturity, social proof) live in numpy
-  arrays, and per-term postings hold (slot, BM25 weight) pairs computed once at insert time;
-* ranking gathers candidates from the inverted indexes (text terms, CPV prefixes at every
-  level) and accumulates text coverage per slot with numpy in one pass per query term, then
-  scores every candidate with vectorized copies of the scoring functions;
-* only the best few are re-scored with the scalar reference (`scoring.match`), which also
-  builds their reasons, so results equal a brute-force scan (tests check it).
+* every solution gets a dense slot; per-slot facts (maturity, social proof, "serves SE",
+  tag bits) live in numpy arrays, and per-term postings hold (slot, BM25 weight) pairs
+  computed once at insert time, so nothing about a solution is recomputed per query;
+* candidates come from the inverted indexes on CPV prefixes (every level) and on the
+  need's non-common terms; words found in a large share of solutions cannot make a match
+  alone (scoring's no-match rule), so their long posting lists are never scanned: their
+  weights are read, for the few candidates that need them, from dense per-term rows;
+* every component is computed with numpy over the candidates, with a MaxScore-style cut
+  (see rank) so that only candidates that can still reach the top k are fully scored;
+* the best few are re-scored with the scalar reference (`scoring.components`), which also
+  feeds their reasons, so results equal a brute-force scan (tests check it).
 
 Documents are analyzed as a pure function of their own text, so two indexes holding the
 same (id, version) set hold the same postings whatever the insertion order; the query side
@@ -279,7 +283,7 @@ class SolutionIndex:
     # the size below which the remaining candidates get all common terms at once rather
     # than one term at a time: tuning only, results do not depend on them.
     probe_min = 256
-    maxscore_min = 256
+    maxscore_min = 2048
 
     def __init__(
         self,
@@ -354,6 +358,21 @@ class SolutionIndex:
 
     def fingerprint(self) -> str:
         return fingerprint_of(self._versions.live.items())
+
+    def warm_up(self) -> int:
+        """Build the dense rows of every currently common term now, rather than on the
+        first query that needs each (a few hundred microseconds apiece): call after a bulk
+        load, e.g. once the index has been rebuilt from Kafka. Returns the rows built."""
+        cutoff = common_df(len(self._slot_of), self.weights)
+        columns = len(self._social)
+        built = 0
+        for term in sorted(self._terms):
+            p = self._terms[term]
+            if len(p) > cutoff and term not in self._dense.rows:
+                if self._dense.row(term, p, columns) is None:
+                    break  # the memory cap is reached; queries scan the postings instead
+                built += 1
+        return built
 
     def stats(self) -> dict[str, int | float]:
         """Sizes for monitoring (GET /v1/stats) and benchmarks."""
@@ -561,13 +580,16 @@ class SolutionIndex:
             raise
         return cands, cov, dep
 
-    def _common_coverage(self, query: NeedQuery, cands: IntArray) -> FloatArray:
-        """Coverage from the query's common terms at the candidates (sorted slots)."""
+    def _common_coverage(
+        self, query: NeedQuery, cands: IntArray, terms: list[str] | None = None
+    ) -> FloatArray:
+        """Coverage from the query's common terms (or the given ones) at the candidates
+        (sorted slots)."""
         columns = len(self._social)
         rows: list[int] = []
         coefs: list[float] = []
         out = np.zeros(cands.size, dtype=np.float64)
-        for term in sorted(query.common):
+        for term in sorted(query.common) if terms is None else terms:
             p = self._terms[term]
             r = self._dense.row(term, p, columns)
             if r is not None:
@@ -576,7 +598,10 @@ class SolutionIndex:
             else:
                 out += query.coefs[term] * self._scan_term(p, cands)
         if rows:
-            sub = self._dense.data[np.ix_(np.array(rows, dtype=np.intp), cands)]
+            # One flat take: cheaper than 2-D fancy indexing with np.ix_.
+            data = self._dense.data
+            flat = (np.array(rows, dtype=np.intp)[:, None] * data.shape[1] + cands).ravel()
+            sub = data.reshape(-1).take(flat).reshape(len(rows), cands.size)
             out += np.array(coefs, dtype=np.float64) @ sub.astype(np.float64)
         return out
 
@@ -737,33 +762,28 @@ class SolutionIndex:
         floor: float,
     ) -> FloatArray:
         """Full coverage of `cands` (sorted slots), or -1 for those proven unable to reach
-        `floor`: common terms one at a time, largest bound first, re-checking each
-        candidate's bound with what is still unknown (MaxScore)."""
+        `floor`: common terms a few at a time, largest bounds first, re-checking each
+        candidate's bound with what is still unknown (MaxScore). Few candidates get all
+        terms at once: each round costs a handful of numpy calls."""
+        if cands.size <= self.maxscore_min:
+            return cov + self._common_coverage(query, cands)
         terms = sorted(
             ((query.coefs[t] * self._terms[t].max_weight(), t) for t in query.common),
             reverse=True,
         )
-        if cands.size <= self.maxscore_min:
-            return cov + self._common_coverage(query, cands)
         out = np.full(cands.size, -1.0)
         pos = np.arange(cands.size)
         remaining = sum(b for b, _ in terms)
-        for bound, term in terms:
-            cov = cov + query.coefs[term] * self._term_weights(term, cands[pos])
-            remaining -= bound
+        step = max(1, -(-len(terms) // 4))  # at most 4 rounds
+        for i in range(0, len(terms), step):
+            chunk = terms[i : i + step]
+            cov = cov + self._common_coverage(query, cands[pos], [t for _, t in chunk])
+            remaining -= sum(b for b, _ in chunk)
             live = self._bounded(cov + remaining, base[pos], has_cpv[pos]) >= floor - _EPS
             pos, cov = pos[live], cov[live]
             if pos.size == 0:
                 break
         out[pos] = cov
-        return out
-
-    def _term_weights(self, term: str, slots: IntArray) -> FloatArray:
-        p = self._terms[term]
-        r = self._dense.row(term, p, len(self._social))
-        if r is None:
-            return self._scan_term(p, slots)
-        out: FloatArray = self._dense.data[r, slots].astype(np.float64)
         return out
 
     def _bounded(

@@ -39,6 +39,7 @@ import math
 from array import array
 from collections.abc import Container, Mapping, MutableMapping
 from dataclasses import dataclass, fields
+from operator import itemgetter
 from typing import Final, Literal, NamedTuple, Protocol
 
 from .model import (
@@ -405,17 +406,17 @@ def text_coverage(
 ) -> tuple[float, bool, tuple[tuple[str, float], ...]]:
     """(BM25 coverage of the need's terms by the document, whether a non-common term is
     shared, the shared terms with their contributions)."""
-    coefs = need.coefs
-    shared = tuple(
-        (t, c * w)
-        for t, w in zip(doc.terms, doc.weights, strict=True)
-        if (c := coefs.get(t)) is not None
-    )
+    get = need.coefs.get
+    shared = [
+        (t, c * w) for t, w in zip(doc.terms, doc.weights, strict=True) if (c := get(t)) is not None
+    ]
     if not shared:
         return 0.0, False, ()
     common = need.common
     # fsum is exactly rounded: the same value whatever the order of the terms
-    return math.fsum(p for _, p in shared), any(t not in common for t, _ in shared), shared
+    coverage = math.fsum(map(itemgetter(1), shared))
+    discriminative = not common or not frozenset(map(itemgetter(0), shared)) <= common
+    return coverage, discriminative, tuple(shared)
 
 
 def components(
@@ -462,9 +463,14 @@ def _fmt_terms(need: NeedQuery, c: Components, limit: int = 6) -> str:
     if not c.shared_terms:
         return "no shared terms"
     display = need.analysis.display
-    ordered = sorted(c.shared_terms, key=lambda x: (-x[1], x[0]))
-    names = dict.fromkeys(display.get(t, t) for t, _ in ordered)
-    return "terms: " + ", ".join(list(names)[:limit])
+    # By contribution, largest first; ties by term (the inner sort; sorting is stable).
+    ordered = sorted(sorted(c.shared_terms), key=itemgetter(1), reverse=True)
+    names: dict[str, None] = {}
+    for t, _ in ordered:
+        names.setdefault(display.get(t, t))
+        if len(names) == limit:
+            break
+    return "terms: " + ", ".join(names)
 
 
 def _region_detail(level: int, need: NeedProfile) -> str:

@@ -9,7 +9,10 @@ from ..service.engine import MatchingEngine
 
 
 def register(runtime: ServiceRuntime, engine: MatchingEngine) -> None:
-    needs = runtime.dispatcher("matching.needs")
+    # Matching's outputs carry deterministic event ids and its "once" promises (one alert
+    # per subscription and need, opportunities only when the count grew) live in its own
+    # store, so a redelivered event has no second effect without a processed-events record.
+    needs = runtime.dispatcher("matching.needs", record_processed=False)
     for payload in (
         ev.NeedPublished,
         ev.NeedUpdated,
@@ -26,7 +29,7 @@ def register(runtime: ServiceRuntime, engine: MatchingEngine) -> None:
         "evaluate subscriptions (alert.raised). Partitioned across instances.",
     )
 
-    solutions = runtime.dispatcher("matching.solutions")
+    solutions = runtime.dispatcher("matching.solutions", record_processed=False)
     for solution_type in (ev.SolutionPublished, ev.SolutionUpdated, ev.SolutionRetired):
         solutions.on(solution_type, engine.on_solution)
     subscribe(
@@ -36,7 +39,7 @@ def register(runtime: ServiceRuntime, engine: MatchingEngine) -> None:
         description="Rank open needs for new and updated solutions; new pairs only.",
     )
 
-    subscriptions = runtime.dispatcher("matching.subscriptions")
+    subscriptions = runtime.dispatcher("matching.subscriptions", record_processed=False)
     for subscription_type in (ev.SubscriptionUpserted, ev.SubscriptionDeleted):
         subscriptions.on(subscription_type, engine.on_subscription)
     subscribe(
@@ -46,7 +49,7 @@ def register(runtime: ServiceRuntime, engine: MatchingEngine) -> None:
         description="Evaluate a new or changed subscription against open needs.",
     )
 
-    adoptions = runtime.dispatcher("matching.adoptions")
+    adoptions = runtime.dispatcher("matching.adoptions", record_processed=False)
     adoptions.on(ev.AdoptionRecorded, engine.on_adoption)
     subscribe(
         runtime,
