@@ -55,6 +55,7 @@ def build(settings: MatchingSettings | None = None) -> FastAPI:
         return {
             "instance": settings.instance_id,
             "index": engine.sizes(),
+            "fingerprints": engine.fingerprints(),
             "handled": dict(engine.stats.handled),
             "emitted": dict(engine.stats.emitted),
             "rank_ms_mean": round(engine.stats.rank_ms_total / engine.stats.ranks, 3)

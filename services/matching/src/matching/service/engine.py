@@ -17,6 +17,7 @@ Two kinds of entry:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -358,6 +359,19 @@ class MatchingEngine:
                 "scaling", opportunity, deterministic_id("scaling.opportunity", opportunity_id)
             )
             await self.store.record_notified(candidate.buyer_org, solution.solution_id, count)
+
+    def fingerprints(self) -> dict[str, str]:
+        """Digests of what the read model holds, equal on instances that hold the same."""
+        subscriptions = hashlib.sha256(
+            "\n".join(f"{k}:{v}" for k, v in sorted(self._subscription_versions.items())).encode()
+        ).hexdigest()
+        adoptions = hashlib.sha256("\n".join(sorted(self._seen_adoptions)).encode()).hexdigest()
+        return {
+            "solutions": self.solutions.fingerprint(),
+            "needs": self.needs.fingerprint(),
+            "subscriptions": subscriptions,
+            "adoptions": adoptions,
+        }
 
     def sizes(self) -> dict[str, int]:
         return {
