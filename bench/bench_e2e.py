@@ -305,8 +305,8 @@ async def run(
                             "lost_or_late": sum(r["lost_or_late"] for r in runs_out),
                             "growth_ms": [
                                 (
-                                    round(r["first_fifth_median_ms"]),
-                                    round(r["last_fifth_median_ms"]),
+                                    safe_round(r["first_fifth_median_ms"]),
+                                    safe_round(r["last_fifth_median_ms"]),
                                 )
                                 for r in runs_out
                             ],
@@ -350,6 +350,11 @@ def table(res: dict[str, Any]) -> str:
         )
     lines.append("(median over runs, min-max in brackets; publish = the HTTP publish call)")
     return "\n".join(lines)
+
+
+def safe_round(value: float) -> int | None:
+    """None where nothing arrived in that part of the run (NaN)."""
+    return None if value != value else round(value)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,9 @@ async def bounded(run: Any, seconds: float, name: str) -> dict[str, Any]:
     except TimeoutError:
         print(f"{name}: did not finish within {seconds:.0f} s; reported as timed out", flush=True)
         return {"timed_out": True, "limit_s": seconds}
+    except Exception as exc:  # one broken benchmark must not hide the others' figures
+        print(f"{name}: failed: {type(exc).__name__}: {exc}", flush=True)
+        return {"timed_out": True, "failed": f"{type(exc).__name__}: {exc}"}
 
 
 def main(argv: list[str] | None = None) -> int:
