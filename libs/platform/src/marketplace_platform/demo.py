@@ -223,10 +223,11 @@ class Demo:
         )
         if self.note(entry, kind):
             label = "an alert" if kind == "alert.raised" else "a match"
+            data = entry.get("data") or {}
             self.say(
                 supplier,
-                f"receives {label} for [cyan]{entry.get('need_title')}[/cyan]",
-                self.why(entry),
+                f"receives {label} for [cyan]{data.get('need_title')}[/cyan]",
+                self.why(data),
             )
 
     async def buyer_sees_match(
