@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from marketplace_platform.http import create_app
+from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.runtime import ServiceRuntime
 
-from .adapters.broadcast import InboxBroadcaster
 from .adapters.repository import (
     OUTBOX_COLLECTIONS,
     AdoptionsRepository,

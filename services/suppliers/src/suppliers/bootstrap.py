@@ -6,9 +6,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from marketplace_platform.http import create_app
+from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.runtime import ServiceRuntime
 
-from .adapters.broadcaster import Broadcaster
 from .adapters.repository import OUTBOX_COLLECTIONS, Collections
 from .adapters.resolver import resolve
 from .domain.errors import RuleViolation
@@ -32,7 +32,7 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
     settings = settings or SuppliersSettings()
     runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS)
     cols = Collections(runtime.db)
-    broadcaster = Broadcaster()
+    broadcaster = InboxBroadcaster()
     catalogue = Catalogue(cols, runtime.relay, settings.source)
     subscriptions = Subscriptions(cols, runtime.relay, settings.source)
     inbox = Inbox(cols, broadcaster)

@@ -12,8 +12,8 @@ from sse_starlette import EventSourceResponse
 
 from marketplace_contracts.reference import municipality, swedish_sort_key
 from marketplace_platform.auth import CurrentPrincipal, Principal, require_role
+from marketplace_platform.live import InboxBroadcaster
 
-from ..adapters.broadcast import InboxBroadcaster
 from ..domain.errors import InvalidInput, NeedsError
 from ..domain.model import Adoption, Need
 from ..service.handlers import Actor, InboxService, NeedsService, Page
@@ -400,7 +400,7 @@ def inbox_router(inbox: InboxService, broadcaster: InboxBroadcaster) -> APIRoute
         actor = actor_of(principal)
 
         async def events() -> AsyncIterator[dict[str, str]]:
-            with broadcaster.listen(actor.org) as queue:
+            async with broadcaster.listen(actor.org) as queue:
                 # Listening starts before the replay, so nothing falls in between; an entry
                 # both replayed and pushed unchanged is sent once.
                 replayed: dict[str, dict[str, Any]] = {}

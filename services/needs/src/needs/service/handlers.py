@@ -17,9 +17,9 @@ from marketplace_contracts.reference import (
     parse_region,
     significant_prefix,
 )
+from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.outbox import ConcurrentModification, OutboxRelay
 
-from ..adapters.broadcast import InboxBroadcaster
 from ..adapters.repository import (
     ADOPTIONS,
     NEEDS,

@@ -12,8 +12,8 @@ from sse_starlette import EventSourceResponse
 
 from marketplace_contracts.events import Maturity, Phase
 from marketplace_platform.auth import CurrentPrincipal, Principal, require_role
+from marketplace_platform.live import InboxBroadcaster
 
-from ..adapters.broadcaster import Broadcaster
 from ..domain.profile import profile_fields
 from ..service.catalogue import Catalogue
 from ..service.inbox import Inbox
@@ -284,7 +284,7 @@ def build_router(
     subscriptions: Subscriptions,
     webhooks: Webhooks,
     inbox: Inbox,
-    broadcaster: Broadcaster,
+    broadcaster: InboxBroadcaster,
     *,
     sse_ping_s: float = 15,
 ) -> APIRouter:

@@ -9,8 +9,8 @@ from typing import Any
 
 from marketplace_contracts.events import AlertRaised, CloudEvent, MatchFound
 from marketplace_platform.http import NotFound
+from marketplace_platform.live import InboxBroadcaster
 
-from ..adapters.broadcaster import Broadcaster
 from ..adapters.repository import Collections, Document
 from ..domain import inbox as rules
 
@@ -18,7 +18,7 @@ Enqueue = Callable[[dict[str, Any]], Awaitable[int]]
 
 
 class Inbox:
-    def __init__(self, cols: Collections, broadcaster: Broadcaster) -> None:
+    def __init__(self, cols: Collections, broadcaster: InboxBroadcaster) -> None:
         self.cols = cols
         self.broadcaster = broadcaster
         self.enqueue_deliveries: Enqueue | None = None

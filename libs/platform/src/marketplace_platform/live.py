@@ -1,7 +1,8 @@
 """In-process fan-out of new inbox entries to the live streams (server-sent events).
 
-Fed by the consumers after an entry is stored; a slow listener loses entries beyond its
-buffer (it can read them from GET /v1/inbox) rather than slowing the consumer down.
+The consumers publish an entry here after storing it. Each open stream holds a bounded
+queue per organisation: a slow reader loses only live pushes beyond its buffer (it still
+finds the entries in its inbox), and never slows the consumer down.
 """
 
 from __future__ import annotations
@@ -12,26 +13,32 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+Entry = dict[str, Any]
 
-class Broadcaster:
-    def __init__(self, buffer: int = 100) -> None:
+
+class InboxBroadcaster:
+    def __init__(self, buffer: int = 256) -> None:
         self.buffer = buffer
-        self._listeners: defaultdict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._listeners: defaultdict[str, set[asyncio.Queue[Entry]]] = defaultdict(set)
         self.dropped = 0
 
-    def publish(self, org: str, entry: dict[str, Any]) -> None:
+    def publish(self, org: str, entry: Entry) -> int:
+        """Hand the entry to every open stream of `org`; returns how many took it."""
+        delivered = 0
         for queue in list(self._listeners.get(org, ())):
             try:
                 queue.put_nowait(entry)
+                delivered += 1
             except asyncio.QueueFull:
                 self.dropped += 1
+        return delivered
 
     def listeners(self, org: str) -> int:
         return len(self._listeners.get(org, ()))
 
     @asynccontextmanager
-    async def listen(self, org: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.buffer)
+    async def listen(self, org: str) -> AsyncIterator[asyncio.Queue[Entry]]:
+        queue: asyncio.Queue[Entry] = asyncio.Queue(self.buffer)
         self._listeners[org].add(queue)
         try:
             yield queue
