@@ -87,6 +87,7 @@ def _scorer(n_solutions: int, n_subscriptions: int) -> Any:
     from matching.adapters.profiles import need_profile, solution_profile, subscription_profile
     from matching.domain.index import NeedIndex, SolutionIndex
     from matching.domain.subscriptions import matching_subscriptions
+    from matching.service.engine import build_alert, build_match_found
     from matching.settings import MatchingSettings
 
     settings = MatchingSettings()
@@ -116,43 +117,12 @@ def _scorer(n_solutions: int, n_subscriptions: int) -> Any:
             sol = index.get(m.solution_id)
             if sol is None:
                 continue
-            match_id = deterministic_id(need.need_id, sol.solution_id)
-            found = ev.MatchFound(
-                match_id=match_id,
-                need_id=need.need_id,
-                need_version=need.version,
-                need_title=need.title,
-                buyer_org=need.buyer_org,
-                solution_id=sol.solution_id,
-                solution_version=sol.version,
-                solution_name=sol.name,
-                supplier_org=sol.supplier_org,
-                score=round(min(1.0, max(0.0, m.score)), 4),
-                reasons=[
-                    ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
-                    for r in m.reasons
-                ],
-            )
-            e = envelope(found, source="bench", event_id=deterministic_id("m", match_id))
+            found = build_match_found(need, sol, m)
+            e = envelope(found, source="bench", event_id=deterministic_id("m", found.match_id))
             out.append((need.need_id.encode(), encode_event(e)))
         for sub, reasons in matching_subscriptions(need, subs):
-            alert_id = deterministic_id(sub.subscription_id, need.need_id)
-            alert = ev.AlertRaised(
-                alert_id=alert_id,
-                subscription_id=sub.subscription_id,
-                supplier_org=sub.supplier_org,
-                need_id=need.need_id,
-                need_version=need.version,
-                need_title=need.title,
-                buyer_org=need.buyer_org,
-                municipality_code=need.municipality_code,
-                phase=need.phase,
-                reasons=[
-                    ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
-                    for r in reasons
-                ],
-            )
-            e = envelope(alert, source="bench", event_id=deterministic_id("a", alert_id))
+            alert = build_alert(need, sub, reasons)
+            e = envelope(alert, source="bench", event_id=deterministic_id("a", alert.alert_id))
             out.append((need.need_id.encode(), encode_event(e)))
         return out
 

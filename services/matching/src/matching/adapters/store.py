@@ -39,22 +39,6 @@ class MatchingStore:
             upsert=True,
         )
 
-    async def alert_emitted(self, alert_id: str) -> bool:
-        return await self.alerts.find_one({"_id": alert_id}, {"_id": 1}) is not None
-
-    async def record_alert(self, alert_id: str, subscription_id: str, need_id: str) -> None:
-        await self.alerts.update_one(
-            {"_id": alert_id},
-            {
-                "$set": {
-                    "subscription_id": subscription_id,
-                    "need_id": need_id,
-                    "at": datetime.now(UTC),
-                }
-            },
-            upsert=True,
-        )
-
     async def alerts_emitted(self, alert_ids: list[str]) -> set[str]:
         """Which of these alerts were emitted already: one query for a need's alerts."""
         if not alert_ids:

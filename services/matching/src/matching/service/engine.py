@@ -37,7 +37,7 @@ from ..adapters.profiles import (
 )
 from ..adapters.store import MatchingStore
 from ..domain.index import NeedIndex, SolutionIndex
-from ..domain.model import Match, NeedProfile, SubscriptionProfile
+from ..domain.model import Match, NeedProfile, Reason, SolutionProfile, SubscriptionProfile
 from ..domain.scaling import find_scaling_opportunities
 from ..domain.scoring import ScoringWeights
 from ..domain.subscriptions import matching_subscriptions
@@ -60,11 +60,44 @@ class EngineStats:
     ranks: int = 0
 
 
-def _reasons(match: Match) -> list[ev.MatchReason]:
+def contract_reasons(reasons: Iterable[Reason]) -> list[ev.MatchReason]:
     return [
         ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
-        for r in match.reasons
+        for r in reasons
     ]
+
+
+def build_match_found(need: NeedProfile, solution: SolutionProfile, match: Match) -> ev.MatchFound:
+    return ev.MatchFound(
+        match_id=deterministic_id(need.need_id, solution.solution_id),
+        need_id=need.need_id,
+        need_version=need.version,
+        need_title=need.title,
+        buyer_org=need.buyer_org,
+        solution_id=solution.solution_id,
+        solution_version=solution.version,
+        solution_name=solution.name,
+        supplier_org=solution.supplier_org,
+        score=round(min(1.0, max(0.0, match.score)), 4),
+        reasons=contract_reasons(match.reasons),
+    )
+
+
+def build_alert(
+    need: NeedProfile, sub: SubscriptionProfile, reasons: Iterable[Reason]
+) -> ev.AlertRaised:
+    return ev.AlertRaised(
+        alert_id=deterministic_id(sub.subscription_id, need.need_id),
+        subscription_id=sub.subscription_id,
+        supplier_org=sub.supplier_org,
+        need_id=need.need_id,
+        need_version=need.version,
+        need_title=need.title,
+        buyer_org=need.buyer_org,
+        municipality_code=need.municipality_code,
+        phase=need.phase,
+        reasons=contract_reasons(reasons),
+    )
 
 
 class MatchingEngine:
@@ -204,24 +237,11 @@ class MatchingEngine:
         solution = self.solutions.get(match.solution_id)
         if solution is None:
             return None
-        match_id = deterministic_id(need.need_id, solution.solution_id)
-        payload = ev.MatchFound(
-            match_id=match_id,
-            need_id=need.need_id,
-            need_version=need.version,
-            need_title=need.title,
-            buyer_org=need.buyer_org,
-            solution_id=solution.solution_id,
-            solution_version=solution.version,
-            solution_name=solution.name,
-            supplier_org=solution.supplier_org,
-            score=round(min(1.0, max(0.0, match.score)), 4),
-            reasons=_reasons(match),
-        )
+        payload = build_match_found(need, solution, match)
         # The event id names the versions it was computed from: a re-rank after an update
         # is a new event about the same match id, a replay is the same event.
         event_id = deterministic_id(
-            "match.found", match_id, str(need.version), str(solution.version)
+            "match.found", payload.match_id, str(need.version), str(solution.version)
         )
         return "matches", payload, event_id
 
@@ -247,21 +267,7 @@ class MatchingEngine:
         for alert_id, (sub, reasons) in zip(ids, fitting, strict=True):
             if alert_id in already:
                 continue
-            payload = ev.AlertRaised(
-                alert_id=alert_id,
-                subscription_id=sub.subscription_id,
-                supplier_org=sub.supplier_org,
-                need_id=need.need_id,
-                need_version=need.version,
-                need_title=need.title,
-                buyer_org=need.buyer_org,
-                municipality_code=need.municipality_code,
-                phase=need.phase,
-                reasons=[
-                    ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
-                    for r in reasons
-                ],
-            )
+            payload = build_alert(need, sub, reasons)
             out.append(
                 (
                     ("alerts", payload, deterministic_id("alert.raised", alert_id)),
@@ -349,10 +355,7 @@ class MatchingEngine:
                 adoption_count=count,
                 deployments=deployments,
                 score=round(min(1.0, max(0.0, candidate.score)), 4),
-                reasons=[
-                    ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
-                    for r in candidate.reasons
-                ],
+                reasons=contract_reasons(candidate.reasons),
                 triggered_by=payload.adoption_id,
             )
             await self._emit(
