@@ -4,11 +4,14 @@
   consumer has handled (unique `_id`), and every effect is itself written idempotently
   (deterministic ids, upserts), so a crash between the effect and the record is harmless.
 * A message that cannot be handled (not JSON, not a CloudEvent, unknown type, payload
-  violating its schema, a rule of the domain refusing it, or a bug) goes to
-  ``<topic>.dlq`` with the reason, topic, partition and offset; the partition moves on.
+  violating its schema, a rule of the domain refusing it) goes to ``<topic>.dlq`` at once,
+  with the reason, topic, partition and offset; the partition moves on.
 * An outage of the database or the broker is not the message's fault: the handler raises,
-  FastStream's NACK_ON_ERROR policy seeks back and the message is retried after a backoff.
-  Offsets are committed only after handling.
+  FastStream's NACK_ON_ERROR policy seeks back and the message is retried after a backoff,
+  for as long as the outage lasts. Offsets are committed only after handling.
+* Any other error (a bug, a lost write race, a driver surprise) may or may not be the
+  message's fault: it is retried a few times, then dead-lettered, so that a passing fault
+  loses nothing and a real bug does not stop the partition.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, NetworkTimeout
 from marketplace_contracts.events import CloudEvent, Payload
 from marketplace_contracts.topics import DEAD_LETTER_SUFFIX
 
+from .errors import DomainError
+
 log = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -40,6 +45,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     ConnectionError,
 )
+
+# The message itself is wrong: not JSON, not a CloudEvent, an unknown type or a payload
+# against its schema (all ValueError, pydantic's ValidationError too), or a domain refusal.
+MESSAGE_ERRORS: tuple[type[BaseException], ...] = (ValueError, DomainError)
 
 Handler = Callable[[Any, CloudEvent], Awaitable[None]]
 
@@ -170,10 +179,16 @@ def poison_reason(record: Any, error: BaseException) -> str:
 
 
 def dead_letter_middleware(
-    dead_letters: DeadLetters, retry_backoff: tuple[float, float] = (0.2, 5.0)
+    dead_letters: DeadLetters,
+    retry_backoff: tuple[float, float] = (0.2, 5.0),
+    unexpected_attempts: int = 4,
 ) -> type[BaseMiddleware]:
-    """A broker middleware class: permanent failures to the DLQ, outages retried."""
+    """A broker middleware class: bad messages to the DLQ, outages retried until they end,
+    other errors retried `unexpected_attempts` times before the DLQ."""
     backoff = {"delay": retry_backoff[0]}
+    # Attempts per record that failed with an unexpected error, by (topic, partition,
+    # offset); a record leaves the map when it is handled or dead-lettered.
+    failures: dict[tuple[str, int, int], int] = {}
 
     class DeadLetterMiddleware(BaseMiddleware):
         async def after_processed(
@@ -182,19 +197,42 @@ def dead_letter_middleware(
             exc_val: BaseException | None = None,
             exc_tb: TracebackType | None = None,
         ) -> bool | None:
+            record: Any = self.msg  # aiokafka's ConsumerRecord
+            where = (
+                (record.topic, record.partition, record.offset)
+                if hasattr(record, "offset")
+                else None
+            )
             if exc_val is None:
                 backoff["delay"] = retry_backoff[0]
+                if where is not None:
+                    failures.pop(where, None)
+                return False
+            if isinstance(exc_val, asyncio.CancelledError):
                 return False
             if isinstance(exc_val, TRANSIENT_ERRORS) or isinstance(
                 exc_val.__cause__, TRANSIENT_ERRORS
             ):
                 log.warning("transient failure, will retry: %s", exc_val)
-                await asyncio.sleep(backoff["delay"])
-                backoff["delay"] = min(backoff["delay"] * 2, retry_backoff[1])
-                return False  # NACK: FastStream seeks back and the message comes again
-            if isinstance(exc_val, asyncio.CancelledError):
-                return False
-            await dead_letters.send(self.msg, poison_reason(self.msg, exc_val), exc_val)
+                return await _retry_later()
+            if not isinstance(exc_val, MESSAGE_ERRORS) and where is not None:
+                attempt = failures.get(where, 0) + 1
+                if attempt < unexpected_attempts:
+                    failures[where] = attempt
+                    log.warning(
+                        "unexpected failure (attempt %d of %d), will retry: %r",
+                        attempt,
+                        unexpected_attempts,
+                        exc_val,
+                    )
+                    return await _retry_later()
+                failures.pop(where, None)
+            await dead_letters.send(record, poison_reason(record, exc_val), exc_val)
             return True  # handled: the ack policy commits the offset and moves on
+
+    async def _retry_later() -> bool:
+        await asyncio.sleep(backoff["delay"])
+        backoff["delay"] = min(backoff["delay"] * 2, retry_backoff[1])
+        return False  # NACK: FastStream seeks back and the message comes again
 
     return DeadLetterMiddleware

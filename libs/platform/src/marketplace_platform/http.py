@@ -13,36 +13,12 @@ from faststream.specification.asyncapi.site import get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from .outbox import ConcurrentModification
 from .runtime import ServiceRuntime
 
-
-class DomainError(Exception):
-    """A rule of the domain refused the request; `status` is the HTTP status to answer."""
-
-    status = 400
-
-    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.extra = extra
-
-
-class NotFound(DomainError):
-    status = 404
-
-
-class Forbidden(DomainError):
-    status = 403
-
-
-class Conflict(DomainError):
-    status = 409
-
-
-class Invalid(DomainError):
-    status = 422
+# The domain errors live in `errors` (consumers use them too); services import them here.
+__all__ = ["Conflict", "DomainError", "Forbidden", "Invalid", "NotFound", "create_app"]
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .settings import ServiceSettings
 
@@ -35,3 +38,40 @@ async def ping(client: AsyncMongoClient[Document], timeout: float = 1.5) -> bool
         return True
     except Exception:
         return False
+
+
+T = TypeVar("T")
+DUPLICATE_KEY = 11000
+
+
+async def retry_upsert(operation: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
+    """Run an upsert, again if it loses a race.
+
+    Two concurrent upserts of one `_id` can both find nothing and both insert; the loser
+    gets E11000 (MongoDB documents this and asks the application to retry; FerretDB does it
+    more often). Running the upsert again finds the document and takes the update path.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await operation()
+        except DuplicateKeyError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.005 * attempt)
+    raise AssertionError("unreachable")
+
+
+async def insert_absent(collection: AsyncCollection[Document], docs: Sequence[Document]) -> int:
+    """Insert the documents whose `_id` is not there yet, in one round trip; return how many
+    were new. For "remember this was done" markers: no upsert race, and an unordered insert
+    reports each duplicate as E11000 instead of failing the batch."""
+    if not docs:
+        return 0
+    try:
+        result = await collection.insert_many(list(docs), ordered=False)
+        return len(result.inserted_ids)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return int(exc.details.get("nInserted", len(docs) - len(errors)))

@@ -6,6 +6,14 @@ atomic single-document update (guarded by the aggregate's ``rev``, optimistic co
 so there is no state without its events and no event without its state, on any
 MongoDB-compatible database and without multi-document transactions.
 
+On FerretDB 1.x an update is a read then a write of the whole document, not one atomic
+step: two concurrent updates of one document can both pass the ``rev`` guard, and the
+relay's removal of published entries can overwrite a save made in between (measured: of 50
+documents updated by 4 concurrent guarded writers each, 137 updates reported success).
+Every write to an aggregate in this process therefore holds the aggregate's lock
+(`aggregate_lock`); across processes the guard is only as atomic as the database makes it
+(MongoDB and FerretDB 2 are).
+
 `OutboxRelay` publishes pending events in order and removes exactly those from the document
 only after the broker acknowledged them (acks=all, idempotent producer). The hot path
 publishes right after the write; a sweeper picks up what a crash left behind after a short
@@ -18,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +41,26 @@ from .kafka import EventPublisher
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
+
+
+_aggregate_locks: dict[tuple[str, Any], asyncio.Lock] = {}
+_aggregate_waiters: Counter[tuple[str, Any]] = Counter()
+
+
+@contextlib.asynccontextmanager
+async def aggregate_lock(collection: AsyncCollection[Document], doc_id: Any) -> AsyncIterator[None]:
+    """Serialise this process's writes to one aggregate document (see the module's note)."""
+    key = (collection.full_name, doc_id)
+    lock = _aggregate_locks.setdefault(key, asyncio.Lock())
+    _aggregate_waiters[key] += 1
+    try:
+        async with lock:
+            yield
+    finally:
+        _aggregate_waiters[key] -= 1
+        if _aggregate_waiters[key] == 0:
+            del _aggregate_waiters[key]
+            _aggregate_locks.pop(key, None)
 
 
 class ConcurrentModification(Exception):
@@ -67,7 +95,8 @@ async def save(
     update: Document = {"$set": {**fields, "rev": expected_rev + 1}}
     if entries:
         update["$push"] = {"outbox": {"$each": entries}}
-    result = await collection.update_one({"_id": doc_id, "rev": expected_rev}, update)
+    async with aggregate_lock(collection, doc_id):
+        result = await collection.update_one({"_id": doc_id, "rev": expected_rev}, update)
     if result.matched_count != 1:
         raise ConcurrentModification(f"{collection.name}/{doc_id} changed concurrently")
     return expected_rev + 1
@@ -126,7 +155,8 @@ class OutboxRelay:
             if sent:
                 # $pullAll removes exactly the acknowledged entries, so events appended by
                 # a concurrent write stay pending.
-                await col.update_one({"_id": doc_id}, {"$pullAll": {"outbox": sent}})
+                async with aggregate_lock(col, doc_id):
+                    await col.update_one({"_id": doc_id}, {"$pullAll": {"outbox": sent}})
                 self.published += len(sent)
         return len(sent)
 

@@ -3,6 +3,9 @@
 The indexes themselves live in memory and are rebuilt from Kafka; the database only keeps
 the "once" promises: one alert per subscription and need, scaling opportunities only when
 the adoption count grew, match pairs already announced.
+
+Several handlers may record the same output at once (a need and a subscription arriving
+together both raise the alert), so markers are inserted if absent, never upserted.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+
+from marketplace_platform.mongo import insert_absent, retry_upsert
 
 
 class MatchingStore:
@@ -26,18 +30,7 @@ class MatchingStore:
     async def record_match(
         self, match_id: str, need_id: str, solution_id: str, score: float
     ) -> None:
-        await self.matches.update_one(
-            {"_id": match_id},
-            {
-                "$set": {
-                    "need_id": need_id,
-                    "solution_id": solution_id,
-                    "score": score,
-                    "at": datetime.now(UTC),
-                }
-            },
-            upsert=True,
-        )
+        await self.record_matches([(match_id, need_id, solution_id, score)])
 
     async def alerts_emitted(self, alert_ids: list[str]) -> set[str]:
         """Which of these alerts were emitted already: one query for a need's alerts."""
@@ -47,43 +40,30 @@ class MatchingStore:
         return {doc["_id"] async for doc in cursor}
 
     async def record_matches(self, matches: list[tuple[str, str, str, float]]) -> None:
-        """Upsert many matches in one round trip (unordered bulk write)."""
-        if not matches:
-            return
+        """Remember many announced pairs in one round trip (the first announcement stays)."""
         at = datetime.now(UTC)
-        await self.matches.bulk_write(
+        await insert_absent(
+            self.matches,
             [
-                UpdateOne(
-                    {"_id": match_id},
-                    {
-                        "$set": {
-                            "need_id": need_id,
-                            "solution_id": solution_id,
-                            "score": score,
-                            "at": at,
-                        }
-                    },
-                    upsert=True,
-                )
+                {
+                    "_id": match_id,
+                    "need_id": need_id,
+                    "solution_id": solution_id,
+                    "score": score,
+                    "at": at,
+                }
                 for match_id, need_id, solution_id, score in matches
             ],
-            ordered=False,
         )
 
     async def record_alerts(self, alerts: list[tuple[str, str, str]]) -> None:
-        if not alerts:
-            return
         at = datetime.now(UTC)
-        await self.alerts.bulk_write(
+        await insert_absent(
+            self.alerts,
             [
-                UpdateOne(
-                    {"_id": alert_id},
-                    {"$set": {"subscription_id": sub_id, "need_id": need_id, "at": at}},
-                    upsert=True,
-                )
+                {"_id": alert_id, "subscription_id": sub_id, "need_id": need_id, "at": at}
                 for alert_id, sub_id, need_id in alerts
             ],
-            ordered=False,
         )
 
     async def notified_count(self, buyer_org: str, solution_id: str) -> int:
@@ -91,10 +71,13 @@ class MatchingStore:
         return int(doc["adoption_count"]) if doc else 0
 
     async def record_notified(self, buyer_org: str, solution_id: str, count: int) -> None:
-        await self.scaling.update_one(
-            {"_id": f"{buyer_org}/{solution_id}"},
-            {"$set": {"adoption_count": count, "at": datetime.now(UTC)}},
-            upsert=True,
+        # $max: a late, smaller count (two adoptions handled out of order) never lowers it.
+        await retry_upsert(
+            lambda: self.scaling.update_one(
+                {"_id": f"{buyer_org}/{solution_id}"},
+                {"$max": {"adoption_count": count}, "$set": {"at": datetime.now(UTC)}},
+                upsert=True,
+            )
         )
 
     async def counts(self) -> dict[str, int]:

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
+from marketplace_platform.mongo import retry_upsert
 from marketplace_platform.outbox import save
 
 from ..domain.model import (
@@ -197,10 +198,12 @@ class InboxRepository:
             "reasons": _reasons(match),
             "updated_at": at,
         }
-        await self.matches.update_one(
-            {"_id": match.match_id},
-            {"$set": fields, "$setOnInsert": {"created_at": at}},
-            upsert=True,
+        await retry_upsert(
+            lambda: self.matches.update_one(
+                {"_id": match.match_id},
+                {"$set": fields, "$setOnInsert": {"created_at": at}},
+                upsert=True,
+            )
         )
         return await self._upsert_entry(match.match_id, "match", fields, at)
 
@@ -224,14 +227,16 @@ class InboxRepository:
     async def _upsert_entry(
         self, entry_id: str, kind: str, fields: Document, at: datetime
     ) -> Document:
-        doc = await self.inbox.find_one_and_update(
-            {"_id": entry_id},
-            {
-                "$set": {**fields, "kind": kind},
-                "$setOnInsert": {"created_at": at, "read": False, "read_at": None},
-            },
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
+        doc = await retry_upsert(
+            lambda: self.inbox.find_one_and_update(
+                {"_id": entry_id},
+                {
+                    "$set": {**fields, "kind": kind},
+                    "$setOnInsert": {"created_at": at, "read": False, "read_at": None},
+                },
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
         )
         assert doc is not None
         return doc

@@ -18,6 +18,7 @@ from marketplace_contracts.reference import (
 )
 from marketplace_platform import outbox
 from marketplace_platform.http import Conflict, Forbidden, Invalid, NotFound
+from marketplace_platform.mongo import retry_upsert
 from marketplace_platform.outbox import ConcurrentModification, OutboxRelay
 
 from ..adapters import events
@@ -89,10 +90,12 @@ class Catalogue:
 
     async def put_profile(self, org: str, fields: dict[str, Any]) -> dict[str, Any]:
         at = now()
-        await self.cols.profiles.update_one(
-            {"_id": org},
-            {"$set": {**fields, "updated_at": at}, "$setOnInsert": {"created_at": at}},
-            upsert=True,
+        await retry_upsert(
+            lambda: self.cols.profiles.update_one(
+                {"_id": org},
+                {"$set": {**fields, "updated_at": at}, "$setOnInsert": {"created_at": at}},
+                upsert=True,
+            )
         )
         return await self.get_profile(org)
 

@@ -10,6 +10,7 @@ from typing import Any
 from marketplace_contracts.events import AlertRaised, CloudEvent, MatchFound
 from marketplace_platform.http import NotFound
 from marketplace_platform.live import InboxBroadcaster
+from marketplace_platform.mongo import retry_upsert
 
 from ..adapters.repository import Collections, Document
 from ..domain import inbox as rules
@@ -38,10 +39,15 @@ class Inbox:
         at = datetime.now(UTC)
         entry_id, org = fields["_id"], fields["supplier_org"]
         body = {k: v for k, v in fields.items() if k != "_id"}
-        await self.cols.inbox.update_one(
-            {"_id": entry_id, "supplier_org": org},
-            {"$set": {**body, "updated_at": at}, "$setOnInsert": {"created_at": at, "read": False}},
-            upsert=True,
+        await retry_upsert(
+            lambda: self.cols.inbox.update_one(
+                {"_id": entry_id, "supplier_org": org},
+                {
+                    "$set": {**body, "updated_at": at},
+                    "$setOnInsert": {"created_at": at, "read": False},
+                },
+                upsert=True,
+            )
         )
         doc = await self.cols.inbox.find_one({"_id": entry_id})
         entry = rules.public(doc or {**fields, "created_at": at, "updated_at": at})

@@ -11,6 +11,7 @@ from typing import Any
 
 from marketplace_contracts.events import deterministic_id
 from marketplace_platform.http import Conflict, NotFound
+from marketplace_platform.mongo import insert_absent
 
 from ..adapters.repository import Collections, Document
 from ..domain import webhooks as rules
@@ -178,10 +179,11 @@ class Webhooks:
         queued = 0
         async for hook in self.cols.webhooks.find({"supplier_org": org}):
             delivery_id = deterministic_id("delivery", hook["_id"], entry["event_id"])
-            await self.cols.deliveries.update_one(
-                {"_id": delivery_id},
-                {
-                    "$setOnInsert": {
+            await insert_absent(
+                self.cols.deliveries,
+                [
+                    {
+                        "_id": delivery_id,
                         "webhook_id": hook["_id"],
                         "supplier_org": org,
                         "entry_id": entry["id"],
@@ -195,8 +197,7 @@ class Webhooks:
                         "next_attempt_at": at,
                         "created_at": at,
                     }
-                },
-                upsert=True,
+                ],
             )
             queued += 1
         if queued:
