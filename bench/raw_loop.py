@@ -86,7 +86,7 @@ def _scorer(n_solutions: int, n_subscriptions: int) -> Any:
     from marketplace_platform.kafka import encode_event
     from matching.adapters.profiles import need_profile, solution_profile, subscription_profile
     from matching.domain.index import NeedIndex, SolutionIndex
-    from matching.domain.subscriptions import matching_subscriptions
+    from matching.domain.subscriptions import SubscriptionIndex
     from matching.service.engine import build_alert, build_match_found
     from matching.settings import MatchingSettings
 
@@ -99,11 +99,11 @@ def _scorer(n_solutions: int, n_subscriptions: int) -> Any:
         assert isinstance(payload, ev.SolutionPublished)
         index.upsert(solution_profile(payload))
     needs = NeedIndex(weights, solutions=index)
-    subs = []
+    subs = SubscriptionIndex()
     for e in subscription_events(solutions, n_subscriptions):
         payload = e.payload()
         assert isinstance(payload, ev.SubscriptionUpserted)
-        subs.append(subscription_profile(payload))
+        subs.upsert(subscription_profile(payload))
 
     def work(value: bytes) -> list[tuple[bytes, bytes]]:
         event = CloudEvent.model_validate_json(value)
@@ -120,7 +120,7 @@ def _scorer(n_solutions: int, n_subscriptions: int) -> Any:
             found = build_match_found(need, sol, m)
             e = envelope(found, source="bench", event_id=deterministic_id("m", found.match_id))
             out.append((need.need_id.encode(), encode_event(e)))
-        for sub, reasons in matching_subscriptions(need, subs):
+        for sub, reasons in subs.matching(need):
             alert = build_alert(need, sub, reasons)
             e = envelope(alert, source="bench", event_id=deterministic_id("a", alert.alert_id))
             out.append((need.need_id.encode(), encode_event(e)))

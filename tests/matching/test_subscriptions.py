@@ -167,3 +167,45 @@ def test_matching_subscriptions_analyzes_once_and_orders_by_id() -> None:
     assert [s.subscription_id for s, _ in found] == ["a", "b"]
     text = need_text(NEED)
     assert subscription_fits(NEED, subs[0], text=text) == found[1][1]
+
+
+def test_subscription_index_finds_exactly_what_a_scan_finds() -> None:
+    """The CPV-filed index is only a shortcut: same subscriptions, same reasons, same order,
+    across prefixes of every length, no CPV criteria, updates and removals."""
+    import random
+
+    from matching.domain.subscriptions import SubscriptionIndex
+
+    rng = random.Random(11)
+    prefixes = ["80", "805", "8053", "80530000", "85", "853", "85311", "45", "72", "7221"]
+    regions = [(), ("17",), ("1780",), ("01",), ("SE",)]
+    keywords = [(), ("utbildning",), ("snöröjning",), ("verklighet", "brukare")]
+    index = SubscriptionIndex()
+    subs: dict[str, SubscriptionProfile] = {}
+    for i in range(300):
+        s = sub(
+            subscription_id=f"s{i:03d}",
+            cpv_prefixes=tuple(rng.sample(prefixes, rng.randint(0, 2))),
+            regions=rng.choice(regions),
+            keywords=rng.choice(keywords),
+        )
+        subs[s.subscription_id] = s
+        index.upsert(s)
+    for i in range(0, 300, 7):  # updates: new criteria under the same id
+        s = replace(subs[f"s{i:03d}"], cpv_prefixes=(rng.choice(prefixes),), version=2)
+        subs[s.subscription_id] = s
+        index.upsert(s)
+    for i in range(3, 300, 11):
+        subs.pop(f"s{i:03d}")
+        index.remove(f"s{i:03d}")
+    assert len(index) == len(subs)
+    needs = [
+        NEED,
+        replace(NEED, cpv_codes=("72212000",)),
+        replace(NEED, cpv_codes=("45000000", "85312000"), municipality_code="0180"),
+    ]
+    for need in needs:
+        scanned = matching_subscriptions(need, list(subs.values()))
+        assert scanned, "the fixture must produce fits"
+        assert index.matching(need) == scanned
+        assert len(index.candidates(need)) < len(subs)

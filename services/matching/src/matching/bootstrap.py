@@ -42,7 +42,9 @@ def build(settings: MatchingSettings | None = None) -> FastAPI:
         engine.apply,
     )
     consumers.register(runtime, engine)
-    # The work subscribers start only once the read model has caught up with Kafka.
+    # The work subscribers start only once the read model has caught up with Kafka and
+    # the record of what was emitted before is loaded.
+    runtime.before_consuming.append(store.load)
     runtime.before_consuming.append(reader.start)
 
     async def warm_up() -> None:

@@ -1,11 +1,16 @@
 """What matching remembers in its own database: which outputs it has already emitted.
 
-The indexes themselves live in memory and are rebuilt from Kafka; the database only keeps
-the "once" promises: one alert per subscription and need, scaling opportunities only when
-the adoption count grew, match pairs already announced.
+The indexes themselves live in memory and are rebuilt from Kafka; the database keeps the
+"once" promises: one alert per subscription and need, scaling opportunities only when the
+adoption count grew, match pairs already announced.
 
-Several handlers may record the same output at once (a need and a subscription arriving
-together both raise the alert), so markers are inserted if absent, never upserted.
+The promises are read on every event, so they are held in memory too: loaded once at
+start, then kept by this instance's own records. Markers are written after the outputs
+were acknowledged, one unordered insert per batch; several handlers may record the same
+output at once (a need and a subscription arriving together raise the same alert), so
+markers are inserted if absent, never upserted. Two instances that both emit an output
+before either learns of the other's emit the same deterministic ids, which every consumer
+ignores the second time.
 """
 
 from __future__ import annotations
@@ -23,9 +28,21 @@ class MatchingStore:
         self.matches = db["emitted_matches"]
         self.alerts = db["emitted_alerts"]
         self.scaling = db["scaling_notified"]
+        self._matches: set[str] = set()
+        self._alerts: set[str] = set()
+        self._notified: dict[str, int] = {}
+
+    async def load(self) -> None:
+        """Read what was emitted before this start (one pass over each collection)."""
+        self._matches = {d["_id"] async for d in self.matches.find({}, {"_id": 1})}
+        self._alerts = {d["_id"] async for d in self.alerts.find({}, {"_id": 1})}
+        self._notified = {
+            d["_id"]: int(d["adoption_count"])
+            async for d in self.scaling.find({}, {"adoption_count": 1})
+        }
 
     async def match_emitted(self, match_id: str) -> bool:
-        return await self.matches.find_one({"_id": match_id}, {"_id": 1}) is not None
+        return match_id in self._matches
 
     async def record_match(
         self, match_id: str, need_id: str, solution_id: str, score: float
@@ -33,11 +50,8 @@ class MatchingStore:
         await self.record_matches([(match_id, need_id, solution_id, score)])
 
     async def alerts_emitted(self, alert_ids: list[str]) -> set[str]:
-        """Which of these alerts were emitted already: one query for a need's alerts."""
-        if not alert_ids:
-            return set()
-        cursor = self.alerts.find({"_id": {"$in": alert_ids}}, {"_id": 1})
-        return {doc["_id"] async for doc in cursor}
+        """Which of these alerts were emitted already."""
+        return {a for a in alert_ids if a in self._alerts}
 
     async def record_matches(self, matches: list[tuple[str, str, str, float]]) -> None:
         """Remember many announced pairs in one round trip (the first announcement stays)."""
@@ -55,6 +69,7 @@ class MatchingStore:
                 for match_id, need_id, solution_id, score in matches
             ],
         )
+        self._matches.update(m[0] for m in matches)
 
     async def record_alerts(self, alerts: list[tuple[str, str, str]]) -> None:
         at = datetime.now(UTC)
@@ -65,24 +80,26 @@ class MatchingStore:
                 for alert_id, sub_id, need_id in alerts
             ],
         )
+        self._alerts.update(a[0] for a in alerts)
 
     async def notified_count(self, buyer_org: str, solution_id: str) -> int:
-        doc = await self.scaling.find_one({"_id": f"{buyer_org}/{solution_id}"})
-        return int(doc["adoption_count"]) if doc else 0
+        return self._notified.get(f"{buyer_org}/{solution_id}", 0)
 
     async def record_notified(self, buyer_org: str, solution_id: str, count: int) -> None:
+        key = f"{buyer_org}/{solution_id}"
         # $max: a late, smaller count (two adoptions handled out of order) never lowers it.
         await retry_upsert(
             lambda: self.scaling.update_one(
-                {"_id": f"{buyer_org}/{solution_id}"},
+                {"_id": key},
                 {"$max": {"adoption_count": count}, "$set": {"at": datetime.now(UTC)}},
                 upsert=True,
             )
         )
+        self._notified[key] = max(count, self._notified.get(key, 0))
 
     async def counts(self) -> dict[str, int]:
         return {
-            "matches_emitted": await self.matches.count_documents({}),
-            "alerts_emitted": await self.alerts.count_documents({}),
-            "scaling_notifications": await self.scaling.count_documents({}),
+            "matches_emitted": len(self._matches),
+            "alerts_emitted": len(self._alerts),
+            "scaling_notifications": len(self._notified),
         }

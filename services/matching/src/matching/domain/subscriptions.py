@@ -184,3 +184,61 @@ def matching_subscriptions(
         if reasons is not None:
             out.append((sub, reasons))
     return out
+
+
+class SubscriptionIndex:
+    """The subscriptions held, found for a need by CPV prefix instead of by a scan.
+
+    A subscription with CPV prefixes can only fit a need that has a code under one of
+    them, so a need's candidates are the subscriptions filed under a prefix of one of its
+    codes, plus those without CPV criteria; each candidate is then judged in full by
+    `subscription_fits`. The result equals `matching_subscriptions` over all of them.
+    """
+
+    def __init__(self) -> None:
+        self._subs: dict[str, SubscriptionProfile] = {}
+        self._by_prefix: dict[str, set[str]] = {}
+        self._without_cpv: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._subs)
+
+    def get(self, subscription_id: str) -> SubscriptionProfile | None:
+        return self._subs.get(subscription_id)
+
+    def values(self) -> list[SubscriptionProfile]:
+        return list(self._subs.values())
+
+    def upsert(self, sub: SubscriptionProfile) -> None:
+        self.remove(sub.subscription_id)
+        self._subs[sub.subscription_id] = sub
+        if not sub.cpv_prefixes:
+            self._without_cpv.add(sub.subscription_id)
+        for prefix in sub.cpv_prefixes:
+            self._by_prefix.setdefault(prefix, set()).add(sub.subscription_id)
+
+    def remove(self, subscription_id: str) -> None:
+        old = self._subs.pop(subscription_id, None)
+        if old is None:
+            return
+        self._without_cpv.discard(subscription_id)
+        for prefix in old.cpv_prefixes:
+            filed = self._by_prefix.get(prefix)
+            if filed is not None:
+                filed.discard(subscription_id)
+                if not filed:
+                    del self._by_prefix[prefix]
+
+    def candidates(self, need: NeedProfile) -> list[SubscriptionProfile]:
+        ids = set(self._without_cpv)
+        for code in need.cpv_codes:
+            for length in range(1, len(code) + 1):
+                filed = self._by_prefix.get(code[:length])
+                if filed:
+                    ids |= filed
+        return [self._subs[i] for i in ids]
+
+    def matching(
+        self, need: NeedProfile, *, analyzer: Analyzer | None = None
+    ) -> list[tuple[SubscriptionProfile, tuple[Reason, ...]]]:
+        return matching_subscriptions(need, self.candidates(need), analyzer=analyzer)

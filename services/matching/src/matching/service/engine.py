@@ -40,7 +40,7 @@ from ..domain.index import NeedIndex, SolutionIndex
 from ..domain.model import Match, NeedProfile, Reason, SolutionProfile, SubscriptionProfile
 from ..domain.scaling import find_scaling_opportunities
 from ..domain.scoring import ScoringWeights
-from ..domain.subscriptions import matching_subscriptions
+from ..domain.subscriptions import SubscriptionIndex, matching_subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class MatchingEngine:
         self.scaling_threshold = scaling_threshold
         self.solutions = SolutionIndex(weights)
         self.needs = NeedIndex(weights, solutions=self.solutions)
-        self.subscriptions: dict[str, SubscriptionProfile] = {}
+        self.subscriptions = SubscriptionIndex()
         self._subscription_versions: dict[str, int] = {}
         self.deployments: dict[str, dict[str, Deployment]] = {}
         self._seen_adoptions: set[str] = set()
@@ -152,11 +152,11 @@ class MatchingEngine:
             case ev.SubscriptionUpserted():
                 if payload.version > self._subscription_versions.get(payload.subscription_id, 0):
                     self._subscription_versions[payload.subscription_id] = payload.version
-                    self.subscriptions[payload.subscription_id] = subscription_profile(payload)
+                    self.subscriptions.upsert(subscription_profile(payload))
             case ev.SubscriptionDeleted():
                 if payload.version > self._subscription_versions.get(payload.subscription_id, 0):
                     self._subscription_versions[payload.subscription_id] = payload.version
-                    self.subscriptions.pop(payload.subscription_id, None)
+                    self.subscriptions.remove(payload.subscription_id)
             case ev.AdoptionRecorded():
                 self._apply_adoption(payload)
             case _:
@@ -226,12 +226,13 @@ class MatchingEngine:
                     found = built[1]
                     assert isinstance(found, ev.MatchFound)
                     matches.append((found.match_id, need.need_id, found.solution_id, match.score))
-        alerts = await self._alert_outputs(need, self.subscriptions.values())
+        alerts = await self._alert_outputs(need, self.subscriptions.candidates(need))
         # Everything this need causes goes out in one batch, acknowledged before it is
         # recorded (one bulk write per collection) and before the offset is committed.
         await self._emit_many(outputs + [a[0] for a in alerts])
-        await self.store.record_matches(matches)
-        await self.store.record_alerts([a[1] for a in alerts])
+        await asyncio.gather(
+            self.store.record_matches(matches), self.store.record_alerts([a[1] for a in alerts])
+        )
 
     def _match_output(self, need: NeedProfile, match: Match) -> tuple[str, ev.Payload, str] | None:
         solution = self.solutions.get(match.solution_id)
