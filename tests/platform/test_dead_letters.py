@@ -118,3 +118,65 @@ async def test_an_unexpected_error_is_retried_then_dead_lettered_and_a_passing_o
     assert headers["dlq_error_type"] == "RuntimeError"
     assert "a bug that never goes away" in headers["dlq_reason"]
     assert headers["dlq_offset"] == "1"
+
+
+async def test_a_batch_subscriber_dead_letters_poison_alone_and_falls_back_to_one_by_one(
+    kafka_bootstrap: str, mongodb_url: str, topic_prefix: str
+) -> None:
+    """In a batch, poison records go to the DLQ by themselves; a batch that fails with an
+    unexpected error is handled event by event, so only the bad event is dead-lettered."""
+    from marketplace_platform.runtime import subscribe_batch
+
+    settings = probe_settings(kafka_bootstrap, mongodb_url, topic_prefix)
+    runtime = ServiceRuntime(settings)
+    batches: list[list[str]] = []
+    one_by_one: list[str] = []
+    handled: list[str] = []
+
+    async def on_batch(items: list[tuple[NeedPublished, object]]) -> None:
+        ids = [payload.need_id for payload, _ in items]
+        batches.append(ids)
+        if "n-bug" in ids:
+            raise RuntimeError("this batch has a bad event")
+        handled.extend(ids)
+
+    async def on_need(payload: NeedPublished, _event: object) -> None:
+        if payload.need_id == "n-bug":
+            raise RuntimeError("the bad event")
+        one_by_one.append(payload.need_id)
+        handled.append(payload.need_id)
+
+    dispatcher = runtime.dispatcher("probe", record_processed=False)
+    dispatcher.on(NeedPublished, on_need)
+    subscribe_batch(runtime, "needs", dispatcher, on_batch)  # type: ignore[arg-type]
+    key = b"one-partition"
+
+    def good(need_id: str) -> bytes:
+        return envelope(need(need_id), source="/test").model_dump_json().encode()
+
+    await runtime.start()
+    try:
+        await produce(
+            kafka_bootstrap,
+            runtime.topics.needs,
+            [(key, good("n-1")), (key, b"{not json"), (key, good("n-2"))],
+        )
+        await eventually(lambda: "n-2" in handled)
+        await produce(
+            kafka_bootstrap,
+            runtime.topics.needs,
+            [(key, good("n-3")), (key, good("n-bug")), (key, good("n-4"))],
+        )
+        await eventually(lambda: "n-4" in handled, timeout=60)
+    finally:
+        await runtime.stop()
+
+    assert handled == ["n-1", "n-2", "n-3", "n-4"]
+    # The batch holding the bad event failed; its good events were handled one by one.
+    failed = next(b for b in batches if "n-bug" in b)
+    assert [i for i in failed if i != "n-bug"] == [i for i in one_by_one if i in failed]
+    dead = await read_all(kafka_bootstrap, runtime.topics.dead_letter("needs"), expected=2)
+    reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
+    assert len(dead) == 2, reasons
+    assert any(r.startswith("not valid JSON") for r in reasons), reasons
+    assert "RuntimeError: the bad event" in reasons, reasons

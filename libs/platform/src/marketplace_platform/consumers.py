@@ -215,7 +215,12 @@ def dead_letter_middleware(
             ):
                 log.warning("transient failure, will retry: %s", exc_val)
                 return await _retry_later()
-            if not isinstance(exc_val, MESSAGE_ERRORS) and where is not None:
+            if where is None:
+                # A batch: its handler dead-letters records one by one; what reaches
+                # here is retried whole.
+                log.warning("batch failed, will retry: %r", exc_val)
+                return await _retry_later()
+            if not isinstance(exc_val, MESSAGE_ERRORS):
                 attempt = failures.get(where, 0) + 1
                 if attempt < unexpected_attempts:
                     failures[where] = attempt

@@ -21,10 +21,18 @@ from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from marketplace_contracts.events import CloudEvent
+from marketplace_contracts.events import CloudEvent, Payload
 from marketplace_contracts.topics import Topics
 
-from .consumers import DeadLetters, EventDispatcher, ProcessedEvents, dead_letter_middleware
+from .consumers import (
+    MESSAGE_ERRORS,
+    TRANSIENT_ERRORS,
+    DeadLetters,
+    EventDispatcher,
+    ProcessedEvents,
+    dead_letter_middleware,
+    poison_reason,
+)
 from .kafka import EventPublisher, create_broker, ensure_topics
 from .mongo import create_client, ping
 from .observability import Observability
@@ -193,4 +201,92 @@ def subscribe(
         decoder=decode_json_body,
         title=f"{runtime.settings.service_name}:{topic}",
         description=description or f"{runtime.settings.service_name} consumes {topic}",
+    )(handle)
+
+
+BatchHandler = Callable[[list[tuple[Payload, CloudEvent]]], Awaitable[None]]
+
+
+async def raw_records(message: StreamMessage[Any]) -> Any:
+    """A batch handler validates each record itself, so one poison record cannot fail the
+    records beside it."""
+    return list(message.raw_message)
+
+
+def subscribe_batch(
+    runtime: ServiceRuntime,
+    logical_topic: str,
+    dispatcher: EventDispatcher,
+    on_batch: BatchHandler,
+    *,
+    max_records: int = 200,
+    description: str = "",
+    unexpected_attempts: int = 4,
+) -> None:
+    """Like `subscribe`, in batches: up to `max_records` records at a time, one offset
+    commit per batch (NACK_ON_ERROR rewinds every partition of a failed batch).
+
+    Each record is validated alone; a poison record goes to the dead-letter topic and the
+    rest of the batch is handed to `on_batch` (only the types `dispatcher` handles). An
+    outage fails the batch, which comes again (handlers are idempotent). Any other error
+    sends the batch through `dispatcher` one event at a time, each retried a few times and
+    then dead-lettered alone.
+    """
+    topic = runtime.topics.name(logical_topic)
+    dead_letters = runtime.dead_letters
+
+    async def handle(records: list[Any]) -> None:
+        good: list[tuple[Any, Payload, CloudEvent]] = []
+        for record in records:
+            try:
+                event = CloudEvent.model_validate_json(record.value or b"")
+                payload = event.payload()
+            except ValueError as exc:  # not JSON, not a CloudEvent, unknown type, schema
+                await dead_letters.send(record, poison_reason(record, exc), exc)
+                continue
+            if event.type in dispatcher.handlers:
+                good.append((record, payload, event))
+        if not good:
+            return
+        try:
+            await on_batch([(payload, event) for _, payload, event in good])
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:
+            if isinstance(exc.__cause__, TRANSIENT_ERRORS):
+                raise
+            log.warning("batch failed (%r); handling its events one by one", exc)
+            for record, _, event in good:
+                await _one_by_one(record, event)
+
+    async def _one_by_one(record: Any, event: CloudEvent) -> None:
+        for attempt in range(1, unexpected_attempts + 1):
+            try:
+                await dispatcher.dispatch(event)
+                return
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as exc:
+                if isinstance(exc.__cause__, TRANSIENT_ERRORS):
+                    raise
+                if isinstance(exc, MESSAGE_ERRORS) or attempt == unexpected_attempts:
+                    await dead_letters.send(record, poison_reason(record, exc), exc)
+                    return
+                await asyncio.sleep(0.2 * attempt)
+
+    handle.__name__ = f"on_{logical_topic}_batch"
+    runtime.broker.subscriber(
+        topic,
+        group_id=runtime.group_id(),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=max_records,
+        # getmany returns as soon as records are there; when idle, FastStream also sleeps
+        # this long between polls, so it bounds the latency added to a lone event.
+        batch_timeout_ms=10,
+        decoder=raw_records,
+        title=f"{runtime.settings.service_name}:{topic}",
+        description=(description or f"{runtime.settings.service_name} consumes {topic}")
+        + " Records are CloudEvents, consumed in batches.",
     )(handle)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketplace_contracts import events as ev
-from marketplace_platform.runtime import ServiceRuntime, subscribe
+from marketplace_platform.runtime import ServiceRuntime, subscribe, subscribe_batch
 
 from ..service.engine import MatchingEngine
 
@@ -21,10 +21,13 @@ def register(runtime: ServiceRuntime, engine: MatchingEngine) -> None:
         ev.NeedWithdrawn,
     ):
         needs.on(payload, engine.on_need)
-    subscribe(
+    # Needs are the heavy stream: taken in batches, with one set of sends, one write
+    # per collection and one offset commit per batch.
+    subscribe_batch(
         runtime,
         "needs",
         needs,
+        engine.on_need_batch,
         description="Rank solutions for published and updated needs (match.found) and "
         "evaluate subscriptions (alert.raised). Partitioned across instances.",
     )

@@ -194,45 +194,56 @@ class MatchingEngine:
         self.stats.emitted[payload.event_type] += 1
 
     async def _emit_many(self, outputs: list[tuple[str, ev.Payload, str]]) -> None:
-        """Publish several events at once: the producer batches them (one round trip instead
-        of one per event) and this returns only when every one is acknowledged (acks=all);
-        if one fails, the handler fails and the redelivered event re-publishes the same ids.
-        """
+        """Publish several events in order and wait for all acknowledgements together
+        (acks=all): the producer batches them instead of one round trip per event. If one
+        fails, the handler fails and the redelivered events re-publish the same ids."""
         if not outputs:
             return
-        await asyncio.gather(
-            *(
-                self.publisher.publish(topic, envelope(payload, source=self.source, event_id=eid))
+        await self.publisher.publish_many(
+            [
+                (topic, envelope(payload, source=self.source, event_id=eid))
                 for topic, payload, eid in outputs
-            )
+            ]
         )
         for _, payload, _ in outputs:
             self.stats.emitted[payload.event_type] += 1
 
-    async def on_need(self, payload: ev.Payload, _event: CloudEvent) -> None:
-        self.apply_payload(payload)
-        self.stats.handled[payload.event_type] += 1
-        need_id = getattr(payload, "need_id", None)
-        need = self.needs.get(need_id) if need_id else None
-        if need is None or not need.is_open:
-            return
-        outputs: list[tuple[str, ev.Payload, str]] = []
+    async def on_need(self, payload: ev.Payload, event: CloudEvent) -> None:
+        await self.on_need_batch([(payload, event)])
+
+    async def on_need_batch(self, items: list[tuple[ev.Payload, CloudEvent]]) -> None:
+        """Work a batch of need events in their order: everything they cause goes out in
+        one set of sends, acknowledged before it is recorded (one insert per collection)
+        and before the offsets are committed."""
+        outputs: dict[str, tuple[str, ev.Payload, str]] = {}
         matches: list[tuple[str, str, str, float]] = []
-        if isinstance(payload, ev.NeedPublished | ev.NeedUpdated):
-            for match in self.rank(need):
-                built = self._match_output(need, match)
-                if built is not None:
-                    outputs.append(built)
-                    found = built[1]
-                    assert isinstance(found, ev.MatchFound)
-                    matches.append((found.match_id, need.need_id, found.solution_id, match.score))
-        alerts = await self._alert_outputs(need, self.subscriptions.candidates(need))
-        # Everything this need causes goes out in one batch, acknowledged before it is
-        # recorded (one bulk write per collection) and before the offset is committed.
-        await self._emit_many(outputs + [a[0] for a in alerts])
-        await asyncio.gather(
-            self.store.record_matches(matches), self.store.record_alerts([a[1] for a in alerts])
-        )
+        alerts: list[tuple[str, str, str]] = []
+        for payload, _event in items:
+            self.apply_payload(payload)
+            self.stats.handled[payload.event_type] += 1
+            need_id = getattr(payload, "need_id", None)
+            need = self.needs.get(need_id) if need_id else None
+            if need is None or not need.is_open:
+                continue
+            if isinstance(payload, ev.NeedPublished | ev.NeedUpdated):
+                for match in self.rank(need):
+                    built = self._match_output(need, match)
+                    if built is not None:
+                        outputs[built[2]] = built
+                        found = built[1]
+                        assert isinstance(found, ev.MatchFound)
+                        matches.append(
+                            (found.match_id, need.need_id, found.solution_id, match.score)
+                        )
+            for output, record in await self._alert_outputs(
+                need, self.subscriptions.candidates(need)
+            ):
+                # A need published and updated in one batch raises its alert once.
+                if output[2] not in outputs:
+                    outputs[output[2]] = output
+                    alerts.append(record)
+        await self._emit_many(list(outputs.values()))
+        await asyncio.gather(self.store.record_matches(matches), self.store.record_alerts(alerts))
 
     def _match_output(self, need: NeedProfile, match: Match) -> tuple[str, ev.Payload, str] | None:
         solution = self.solutions.get(match.solution_id)
