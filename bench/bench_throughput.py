@@ -150,8 +150,13 @@ async def raw_run(
         line = await asyncio.to_thread(proc.stdout.readline)
         if "ready" not in line:
             raise RuntimeError(f"raw loop {mode} did not start: {line!r}")
-        sampler = LagSampler(group, [src])
-        rates, series = await measure(sampler, 4 + WINDOWS * window_s + 4, warmup_s=2)
+        # The no-op loop drains its backlog in seconds: sample it finely enough to leave
+        # several windows between the warm-up and the end of the backlog.
+        fast = mode == "noop"
+        sampler = LagSampler(group, [src], interval=0.2 if fast else 1.0)
+        rates, series = await measure(
+            sampler, 4 + WINDOWS * window_s + 4, warmup_s=0.4 if fast else 2
+        )
     finally:
         proc.terminate()
         proc.wait(10)

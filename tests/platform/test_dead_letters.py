@@ -125,7 +125,7 @@ async def test_a_batch_subscriber_dead_letters_poison_alone_and_falls_back_to_on
 ) -> None:
     """In a batch, poison records go to the DLQ by themselves; a batch that fails with an
     unexpected error is handled event by event, so only the bad event is dead-lettered."""
-    from marketplace_platform.runtime import subscribe_batch
+    from marketplace_platform.runtime import BatchItem, subscribe_batch
 
     settings = probe_settings(kafka_bootstrap, mongodb_url, topic_prefix)
     runtime = ServiceRuntime(settings)
@@ -133,8 +133,8 @@ async def test_a_batch_subscriber_dead_letters_poison_alone_and_falls_back_to_on
     one_by_one: list[str] = []
     handled: list[str] = []
 
-    async def on_batch(items: list[tuple[NeedPublished, object]]) -> None:
-        ids = [payload.need_id for payload, _ in items]
+    async def on_batch(items: list[BatchItem]) -> None:
+        ids = [item.payload.need_id for item in items]  # type: ignore[attr-defined]
         batches.append(ids)
         if "n-bug" in ids:
             raise RuntimeError("this batch has a bad event")
@@ -148,7 +148,7 @@ async def test_a_batch_subscriber_dead_letters_poison_alone_and_falls_back_to_on
 
     dispatcher = runtime.dispatcher("probe", record_processed=False)
     dispatcher.on(NeedPublished, on_need)
-    subscribe_batch(runtime, "needs", dispatcher, on_batch)  # type: ignore[arg-type]
+    subscribe_batch(runtime, "needs", dispatcher, on_batch)
     key = b"one-partition"
 
     def good(need_id: str) -> bytes:

@@ -98,12 +98,17 @@ class EventPublisher:
         their partition) and the acknowledgements are awaited together: the producer
         batches them into few requests instead of one round trip per event.
         """
-        pending = [
+        pending = await self.enqueue(events)
+        if pending:
+            await asyncio.gather(*pending)
+
+    async def enqueue(self, events: Sequence[tuple[str, CloudEvent]]) -> list[Any]:
+        """Hand the events to the producer in order; returns the futures of their
+        acknowledgements, which the caller must await before it commits anything."""
+        return [
             await self.broker.publish(**self._record(topic, event), no_confirm=True)
             for topic, event in events
         ]
-        if pending:
-            await asyncio.gather(*pending)
 
     def _record(self, logical_topic: str, event: CloudEvent) -> dict[str, Any]:
         headers = {"content-type": CONTENT_TYPE, "ce_type": event.type, "ce_id": event.id}

@@ -75,3 +75,22 @@ async def insert_absent(collection: AsyncCollection[Document], docs: Sequence[Do
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
             raise
         return int(exc.details.get("nInserted", len(docs) - len(errors)))
+
+
+_atomic_updates: dict[int, bool] = {}
+
+
+async def filters_and_updates_are_atomic(client: AsyncMongoClient[Document]) -> bool:
+    """False on FerretDB 1.x, true on MongoDB (asked once per client).
+
+    FerretDB 1.x runs an update as a read and then a write of the whole document, and
+    pushes only a filter on `_id` alone down to its storage: any other filter is matched
+    by reading every document of the collection (measured at 10 000 documents: 1.4 to 82
+    ms by `_id`, 400 to 670 ms by `_id` and one more field). There a guarded update
+    costs a scan and guards nothing across processes.
+    """
+    key = id(client)
+    if key not in _atomic_updates:
+        info = await client.server_info()
+        _atomic_updates[key] = "ferretdbVersion" not in info
+    return _atomic_updates[key]

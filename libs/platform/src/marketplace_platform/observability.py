@@ -10,13 +10,16 @@ OTLP exporter can be added to the same provider.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -90,3 +93,15 @@ class Observability:
         self.http_requests.labels(request.method, name, str(response.status_code)).inc()
         self.http_seconds.labels(request.method, name).observe(time.perf_counter() - started)
         return response
+
+
+@contextlib.contextmanager
+def continued_trace(headers: dict[str, str]) -> Iterator[None]:
+    """Make the trace context carried in a record's headers (``traceparent``) current, so
+    that what is published while handling that record joins its trace; for batches,
+    whose consume span cannot be the parent of every record's outputs."""
+    token = otel_context.attach(propagate.extract(headers))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

@@ -37,6 +37,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from marketplace_contracts.events import CloudEvent
 
 from .kafka import EventPublisher
+from .mongo import filters_and_updates_are_atomic
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,17 @@ async def save(
     if entries:
         update["$push"] = {"outbox": {"$each": entries}}
     async with aggregate_lock(collection, doc_id):
-        result = await collection.update_one({"_id": doc_id, "rev": expected_rev}, update)
-    if result.matched_count != 1:
+        if await filters_and_updates_are_atomic(collection.database.client):
+            result = await collection.update_one({"_id": doc_id, "rev": expected_rev}, update)
+            current = result.matched_count == 1
+        else:
+            # Check, then write by `_id` alone (the one filter FerretDB 1.x looks up
+            # directly); the lock keeps this process's writers out of the gap.
+            held = await collection.find_one({"_id": doc_id}, {"rev": 1})
+            current = held is not None and held.get("rev") == expected_rev
+            if current:
+                await collection.update_one({"_id": doc_id}, update)
+    if not current:
         raise ConcurrentModification(f"{collection.name}/{doc_id} changed concurrently")
     return expected_rev + 1
 

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -204,7 +205,16 @@ def subscribe(
     )(handle)
 
 
-BatchHandler = Callable[[list[tuple[Payload, CloudEvent]]], Awaitable[None]]
+@dataclass(frozen=True)
+class BatchItem:
+    """One event of a batch, with its record's headers (they carry its trace context)."""
+
+    payload: Payload
+    event: CloudEvent
+    headers: dict[str, str]
+
+
+BatchHandler = Callable[[list[BatchItem]], Awaitable[None]]
 
 
 async def raw_records(message: StreamMessage[Any]) -> Any:
@@ -249,7 +259,14 @@ def subscribe_batch(
         if not good:
             return
         try:
-            await on_batch([(payload, event) for _, payload, event in good])
+            await on_batch(
+                [
+                    BatchItem(
+                        payload, event, {k: v.decode("utf-8", "replace") for k, v in r.headers}
+                    )
+                    for r, payload, event in good
+                ]
+            )
         except TRANSIENT_ERRORS:
             raise
         except Exception as exc:

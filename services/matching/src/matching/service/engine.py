@@ -23,10 +23,13 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from marketplace_contracts import events as ev
 from marketplace_contracts.events import CloudEvent, deterministic_id, envelope
 from marketplace_platform.kafka import EventPublisher
+from marketplace_platform.observability import continued_trace
+from marketplace_platform.runtime import BatchItem
 
 from ..adapters.profiles import (
     need_profile,
@@ -195,11 +198,14 @@ class MatchingEngine:
 
     async def _emit_many(self, outputs: list[tuple[str, ev.Payload, str]]) -> None:
         """Publish several events in order and wait for all acknowledgements together
-        (acks=all): the producer batches them instead of one round trip per event. If one
-        fails, the handler fails and the redelivered events re-publish the same ids."""
-        if not outputs:
-            return
-        await self.publisher.publish_many(
+        (acks=all); if one fails, the handler fails and the redelivered event re-publishes
+        the same ids."""
+        pending = await self._enqueue(outputs)
+        if pending:
+            await asyncio.gather(*pending)
+
+    async def _enqueue(self, outputs: list[tuple[str, ev.Payload, str]]) -> list[Any]:
+        pending = await self.publisher.enqueue(
             [
                 (topic, envelope(payload, source=self.source, event_id=eid))
                 for topic, payload, eid in outputs
@@ -207,18 +213,22 @@ class MatchingEngine:
         )
         for _, payload, _ in outputs:
             self.stats.emitted[payload.event_type] += 1
+        return pending
 
     async def on_need(self, payload: ev.Payload, event: CloudEvent) -> None:
-        await self.on_need_batch([(payload, event)])
+        await self.on_need_batch([BatchItem(payload, event, {})])
 
-    async def on_need_batch(self, items: list[tuple[ev.Payload, CloudEvent]]) -> None:
-        """Work a batch of need events in their order: everything they cause goes out in
-        one set of sends, acknowledged before it is recorded (one insert per collection)
-        and before the offsets are committed."""
-        outputs: dict[str, tuple[str, ev.Payload, str]] = {}
+    async def on_need_batch(self, items: list[BatchItem]) -> None:
+        """Work a batch of need events in their order. What each causes is handed to the
+        producer within that need's trace; all of it is acknowledged before it is
+        recorded (one insert per collection) and before the offsets are committed."""
+        sent: set[str] = set()
+        pending: list[Any] = []
         matches: list[tuple[str, str, str, float]] = []
         alerts: list[tuple[str, str, str]] = []
-        for payload, _event in items:
+        for item in items:
+            outputs: list[tuple[str, ev.Payload, str]] = []
+            payload = item.payload
             self.apply_payload(payload)
             self.stats.handled[payload.event_type] += 1
             need_id = getattr(payload, "need_id", None)
@@ -228,8 +238,8 @@ class MatchingEngine:
             if isinstance(payload, ev.NeedPublished | ev.NeedUpdated):
                 for match in self.rank(need):
                     built = self._match_output(need, match)
-                    if built is not None:
-                        outputs[built[2]] = built
+                    if built is not None and built[2] not in sent:
+                        outputs.append(built)
                         found = built[1]
                         assert isinstance(found, ev.MatchFound)
                         matches.append(
@@ -239,10 +249,14 @@ class MatchingEngine:
                 need, self.subscriptions.candidates(need)
             ):
                 # A need published and updated in one batch raises its alert once.
-                if output[2] not in outputs:
-                    outputs[output[2]] = output
+                if output[2] not in sent:
+                    outputs.append(output)
                     alerts.append(record)
-        await self._emit_many(list(outputs.values()))
+            sent.update(o[2] for o in outputs)
+            with continued_trace(item.headers):
+                pending += await self._enqueue(outputs)
+        if pending:
+            await asyncio.gather(*pending)
         await asyncio.gather(self.store.record_matches(matches), self.store.record_alerts(alerts))
 
     def _match_output(self, need: NeedProfile, match: Match) -> tuple[str, ev.Payload, str] | None:

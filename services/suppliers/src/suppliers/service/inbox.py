@@ -40,8 +40,10 @@ class Inbox:
         entry_id, org = fields["_id"], fields["supplier_org"]
         body = {k: v for k, v in fields.items() if k != "_id"}
         await retry_upsert(
+            # By `_id` alone: entry ids are matching's deterministic output ids, one
+            # supplier's each, and it is the one filter every database looks up directly.
             lambda: self.cols.inbox.update_one(
-                {"_id": entry_id, "supplier_org": org},
+                {"_id": entry_id},
                 {
                     "$set": {**body, "updated_at": at},
                     "$setOnInsert": {"created_at": at, "read": False},
