@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -165,7 +166,8 @@ async def one_run(
 def _py_spy(pid: int, out: Path, seconds: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
-            "py-spy",
+            # beside the interpreter: the venv's bin is not on PATH unless activated
+            str(Path(sys.executable).parent / "py-spy"),
             "record",
             "--pid",
             str(pid),

@@ -15,7 +15,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from marketplace_contracts.events import CloudEvent, NeedPublished, envelope
-from marketplace_platform.mongo import insert_absent, retry_upsert
+from marketplace_platform.mongo import insert_absent, retry_upsert, upsert_many
 from marketplace_platform.outbox import ConcurrentModification, save
 from marketplace_platform.runtime import ServiceRuntime
 from tests.platform.helpers import probe_settings, read_all
@@ -42,18 +42,51 @@ async def test_concurrent_upserts_of_one_id_all_succeed(
     assert all(d["entry"] == d["_id"] for d in docs)
 
 
-async def test_concurrent_insert_absent_keeps_the_first_and_counts_new_ones(
+async def test_concurrent_insert_absent_keeps_the_first_and_names_the_old_ones(
     mongo_client: AsyncMongoClient[dict[str, Any]],
 ) -> None:
     collection = mongo_client[unique("race").replace("-", "_")]["markers"]
     ids = [f"m-{i}" for i in range(10)]
+    writers = 6
     results = await asyncio.gather(
-        *(insert_absent(collection, [{"_id": i, "writer": w} for i in ids]) for w in range(6))
+        *(insert_absent(collection, [{"_id": i, "writer": w} for i in ids]) for w in range(writers))
     )
-    assert sum(results) == len(ids)  # each marker is new exactly once
+    # Each marker is new for exactly one writer and already there for all the others.
+    assert sum(len(existing) for existing in results) == len(ids) * (writers - 1)
+    assert all(existing <= set(ids) for existing in results)
     assert await collection.count_documents({}) == len(ids)
-    assert await insert_absent(collection, [{"_id": "m-0"}, {"_id": "m-new"}]) == 1
-    assert await insert_absent(collection, []) == 0
+    assert await insert_absent(collection, [{"_id": "m-0"}, {"_id": "m-new"}]) == {"m-0"}
+    assert await insert_absent(collection, []) == set()
+
+
+async def test_upsert_many_inserts_new_entries_and_updates_old_ones_keeping_their_state(
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    collection = mongo_client[unique("race").replace("-", "_")]["inbox"]
+    on_insert = {"read": False, "created_at": "t0"}
+    first = await upsert_many(
+        collection, [{"_id": "e1", "score": 0.5}, {"_id": "e2", "score": 0.6}], on_insert
+    )
+    assert sorted((d["_id"], d["score"], d["read"]) for d in first) == [
+        ("e1", 0.5, False),
+        ("e2", 0.6, False),
+    ]
+    await collection.update_one({"_id": "e1"}, {"$set": {"read": True}})
+    second = await upsert_many(
+        collection,
+        [{"_id": "e1", "score": 0.7}, {"_id": "e3", "score": 0.1}, {"_id": "e1", "score": 0.8}],
+        {"read": False, "created_at": "t1"},
+    )
+    by_id = {d["_id"]: d for d in second}
+    assert set(by_id) == {"e1", "e3"}
+    # The old entry got the last score of the batch and kept its read state and creation.
+    assert (by_id["e1"]["score"], by_id["e1"]["read"], by_id["e1"]["created_at"]) == (
+        0.8,
+        True,
+        "t0",
+    )
+    assert (by_id["e3"]["read"], by_id["e3"]["created_at"]) == (False, "t1")
+    assert await collection.count_documents({}) == 3
 
 
 def need_event(need_id: str, version: int) -> CloudEvent:

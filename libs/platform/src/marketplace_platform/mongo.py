@@ -61,20 +61,48 @@ async def retry_upsert(operation: Callable[[], Awaitable[T]], attempts: int = 4)
     raise AssertionError("unreachable")
 
 
-async def insert_absent(collection: AsyncCollection[Document], docs: Sequence[Document]) -> int:
-    """Insert the documents whose `_id` is not there yet, in one round trip; return how many
-    were new. For "remember this was done" markers: no upsert race, and an unordered insert
-    reports each duplicate as E11000 instead of failing the batch."""
+async def insert_absent(
+    collection: AsyncCollection[Document], docs: Sequence[Document]
+) -> set[Any]:
+    """Insert the documents whose `_id` is not there yet, in one round trip; return the
+    `_id`s that were there already. For "remember this was done" markers and for entries
+    written in batches: no upsert race, and an unordered insert reports each duplicate as
+    E11000 instead of failing the batch."""
     if not docs:
-        return 0
+        return set()
     try:
-        result = await collection.insert_many(list(docs), ordered=False)
-        return len(result.inserted_ids)
+        await collection.insert_many(list(docs), ordered=False)
+        return set()
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
             raise
-        return int(exc.details.get("nInserted", len(docs) - len(errors)))
+        return {docs[e["index"]]["_id"] for e in errors}
+
+
+async def upsert_many(
+    collection: AsyncCollection[Document],
+    docs: Sequence[Document],
+    on_insert: Document,
+) -> list[Document]:
+    """Write entries keyed by `_id` in few round trips: one unordered insert for the new
+    ones (with `on_insert`, e.g. created_at and an unread flag), then a `$set` of the
+    given fields for those that existed (a replay or a re-ranking: rare). Returns every
+    entry as stored. The last of several docs with one `_id` wins, as in sequence."""
+    latest: dict[Any, Document] = {}
+    for doc in docs:
+        latest[doc["_id"]] = doc
+    existing = await insert_absent(collection, [{**on_insert, **doc} for doc in latest.values()])
+    stored: list[Document] = []
+    for doc_id, doc in latest.items():
+        if doc_id not in existing:
+            stored.append({**on_insert, **doc})
+            continue
+        fields = {k: v for k, v in doc.items() if k != "_id"}
+        await collection.update_one({"_id": doc_id}, {"$set": fields})
+        found = await collection.find_one({"_id": doc_id})
+        stored.append(found if found is not None else {**on_insert, **doc})
+    return stored
 
 
 _atomic_updates: dict[int, bool] = {}

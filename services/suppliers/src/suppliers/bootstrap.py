@@ -54,7 +54,7 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
         lease_s=settings.webhook_lease_s,
     )
     webhooks.wake = worker.wake
-    inbox.enqueue_deliveries = webhooks.enqueue
+    inbox.enqueue_deliveries = webhooks.enqueue_many
     consumers.register(runtime, catalogue, inbox)
 
     app = create_app(

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
-from marketplace_platform.mongo import retry_upsert
+from marketplace_platform.mongo import retry_upsert, upsert_many
 from marketplace_platform.outbox import save
 
 from ..domain.model import (
@@ -173,6 +173,22 @@ def _reasons(payload: MatchFound | ScalingOpportunity) -> list[Document]:
     return [r.model_dump(mode="json") for r in payload.reasons]
 
 
+def _match_fields(match: MatchFound, at: datetime) -> Document:
+    return {
+        "need_id": match.need_id,
+        "need_version": match.need_version,
+        "need_title": match.need_title,
+        "buyer_org": match.buyer_org,
+        "solution_id": match.solution_id,
+        "solution_version": match.solution_version,
+        "solution_name": match.solution_name,
+        "supplier_org": match.supplier_org,
+        "score": match.score,
+        "reasons": _reasons(match),
+        "updated_at": at,
+    }
+
+
 class InboxRepository:
     """Inbox entries (matches and scaling opportunities) and the matches of each need."""
 
@@ -185,19 +201,7 @@ class InboxRepository:
         await self.matches.create_index([("need_id", ASCENDING)])
 
     async def upsert_match(self, match: MatchFound, at: datetime) -> Document:
-        fields = {
-            "need_id": match.need_id,
-            "need_version": match.need_version,
-            "need_title": match.need_title,
-            "buyer_org": match.buyer_org,
-            "solution_id": match.solution_id,
-            "solution_version": match.solution_version,
-            "solution_name": match.solution_name,
-            "supplier_org": match.supplier_org,
-            "score": match.score,
-            "reasons": _reasons(match),
-            "updated_at": at,
-        }
+        fields = _match_fields(match, at)
         await retry_upsert(
             lambda: self.matches.update_one(
                 {"_id": match.match_id},
@@ -206,6 +210,17 @@ class InboxRepository:
             )
         )
         return await self._upsert_entry(match.match_id, "match", fields, at)
+
+    async def upsert_matches(self, matches: list[MatchFound], at: datetime) -> list[Document]:
+        """Many matches at once: one insert per collection for the new ones; returns the
+        inbox entries as stored (a re-ranked match updates its entry, read state kept)."""
+        fields = [(m.match_id, _match_fields(m, at)) for m in matches]
+        await upsert_many(self.matches, [{"_id": i, **f} for i, f in fields], {"created_at": at})
+        return await upsert_many(
+            self.inbox,
+            [{"_id": i, **f, "kind": "match"} for i, f in fields],
+            {"created_at": at, "read": False, "read_at": None},
+        )
 
     async def upsert_opportunity(self, opp: ScalingOpportunity, at: datetime) -> Document:
         fields = {

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from marketplace_contracts.events import MatchFound, ScalingOpportunity
-from marketplace_platform.runtime import ServiceRuntime, subscribe
+from marketplace_platform.runtime import ServiceRuntime, subscribe, subscribe_batch
 
 from ..service.handlers import InboxService
 
 
 def register(runtime: ServiceRuntime, inbox: InboxService) -> None:
-    matches = runtime.dispatcher(f"{runtime.consumer_name}.matches")
+    # Upserts by match id are idempotent by themselves: no processed-events record.
+    matches = runtime.dispatcher(f"{runtime.consumer_name}.matches", record_processed=False)
     matches.on(MatchFound, inbox.on_match_found)
-    subscribe(
+    subscribe_batch(
         runtime,
         "matches",
         matches,
+        inbox.on_match_batch,
         description="match.found: a solution for one of the buyer's needs, into its inbox "
-        "(upsert by match_id: a replay gives one entry, a re-ranking updates it)",
+        "(by match_id: a replay gives one entry, a re-ranking updates it)",
     )
     scaling = runtime.dispatcher(f"{runtime.consumer_name}.scaling")
     scaling.on(ScalingOpportunity, inbox.on_scaling_opportunity)

@@ -19,6 +19,7 @@ from marketplace_contracts.reference import (
 )
 from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.outbox import ConcurrentModification, OutboxRelay
+from marketplace_platform.runtime import BatchItem
 
 from ..adapters.repository import (
     ADOPTIONS,
@@ -272,6 +273,11 @@ class InboxService:
     async def on_match_found(self, payload: MatchFound, event: CloudEvent) -> None:
         entry = await self.inbox.upsert_match(payload, self.clock())
         self.broadcaster.publish(payload.buyer_org, entry)
+
+    async def on_match_batch(self, items: list[BatchItem]) -> None:
+        found = [i.payload for i in items if isinstance(i.payload, MatchFound)]
+        for entry in await self.inbox.upsert_matches(found, self.clock()):
+            self.broadcaster.publish(entry["buyer_org"], entry)
 
     async def on_scaling_opportunity(self, payload: ScalingOpportunity, event: CloudEvent) -> None:
         entry = await self.inbox.upsert_opportunity(payload, self.clock())

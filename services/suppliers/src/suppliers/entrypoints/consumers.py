@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketplace_contracts.events import AdoptionRecorded, AlertRaised, CloudEvent, MatchFound
-from marketplace_platform.runtime import ServiceRuntime, subscribe
+from marketplace_platform.runtime import ServiceRuntime, subscribe, subscribe_batch
 
 from ..service.catalogue import Catalogue
 from ..service.inbox import Inbox
@@ -30,15 +30,22 @@ def register(runtime: ServiceRuntime, catalogue: Catalogue, inbox: Inbox) -> Non
         dispatcher,
         description="adoption.recorded: adds a deployment to the solution, once per adoption",
     )
-    subscribe(
+    # Inbox entries are written by id and deliveries by (webhook, event): idempotent by
+    # themselves, so these two streams go in batches without a processed-events record.
+    entries = runtime.dispatcher(f"{runtime.consumer_name}.inbox", record_processed=False)
+    entries.on(MatchFound, on_match)
+    entries.on(AlertRaised, on_alert)
+    subscribe_batch(
         runtime,
         "matches",
-        dispatcher,
+        entries,
+        inbox.on_batch,
         description="match.found: an inbox entry (and webhook deliveries) for the supplier",
     )
-    subscribe(
+    subscribe_batch(
         runtime,
         "alerts",
-        dispatcher,
+        entries,
+        inbox.on_batch,
         description="alert.raised: an inbox entry (and webhook deliveries) for the supplier",
     )

@@ -10,12 +10,13 @@ from typing import Any
 from marketplace_contracts.events import AlertRaised, CloudEvent, MatchFound
 from marketplace_platform.http import NotFound
 from marketplace_platform.live import InboxBroadcaster
-from marketplace_platform.mongo import retry_upsert
+from marketplace_platform.mongo import upsert_many
+from marketplace_platform.runtime import BatchItem
 
 from ..adapters.repository import Collections, Document
 from ..domain import inbox as rules
 
-Enqueue = Callable[[dict[str, Any]], Awaitable[int]]
+Enqueue = Callable[[list[dict[str, Any]]], Awaitable[int]]
 
 
 class Inbox:
@@ -30,33 +31,38 @@ class Inbox:
     async def on_alert(self, alert: AlertRaised, event: CloudEvent) -> None:
         await self.store(rules.from_alert(alert, event.id), deliver=True)
 
-    async def store(self, fields: Document, *, deliver: bool) -> dict[str, Any]:
-        """Upsert by entry id (a replay rewrites the same entry), then fan out.
+    async def on_batch(self, items: list[BatchItem]) -> None:
+        """match.found and alert.raised in batches: one insert for the new entries, one
+        for their webhook deliveries."""
+        fields: list[Document] = []
+        for item in items:
+            if isinstance(item.payload, MatchFound):
+                fields.append(rules.from_match(item.payload, item.event.id))
+            elif isinstance(item.payload, AlertRaised):
+                fields.append(rules.from_alert(item.payload, item.event.id))
+        await self.store_many(fields, deliver=True)
 
-        A crash after the upsert and before the deliveries are queued is repaired by the
+    async def store(self, fields: Document, *, deliver: bool) -> dict[str, Any]:
+        return (await self.store_many([fields], deliver=deliver))[0]
+
+    async def store_many(self, fields: list[Document], *, deliver: bool) -> list[dict[str, Any]]:
+        """Write entries by id (a replay rewrites the same entry), then fan out.
+
+        A crash after the write and before the deliveries are queued is repaired by the
         redelivered event: both steps are idempotent (entry id, delivery id from event id).
         """
         at = datetime.now(UTC)
-        entry_id, org = fields["_id"], fields["supplier_org"]
-        body = {k: v for k, v in fields.items() if k != "_id"}
-        await retry_upsert(
-            # By `_id` alone: entry ids are matching's deterministic output ids, one
-            # supplier's each, and it is the one filter every database looks up directly.
-            lambda: self.cols.inbox.update_one(
-                {"_id": entry_id},
-                {
-                    "$set": {**body, "updated_at": at},
-                    "$setOnInsert": {"created_at": at, "read": False},
-                },
-                upsert=True,
-            )
+        stored = await upsert_many(
+            self.cols.inbox,
+            [{**f, "updated_at": at} for f in fields],
+            {"created_at": at, "read": False},
         )
-        doc = await self.cols.inbox.find_one({"_id": entry_id})
-        entry = rules.public(doc or {**fields, "created_at": at, "updated_at": at})
+        entries = [rules.public(doc) for doc in stored]
         if deliver and self.enqueue_deliveries is not None:
-            await self.enqueue_deliveries(entry)
-        self.broadcaster.publish(org, entry)
-        return entry
+            await self.enqueue_deliveries(entries)
+        for entry in entries:
+            self.broadcaster.publish(entry["supplier_org"], entry)
+        return entries
 
     async def list_for(self, org: str, *, unread: bool | None, limit: int) -> list[dict[str, Any]]:
         query: Document = {"supplier_org": org}

@@ -167,39 +167,45 @@ class Webhooks:
         self.wake()
         return await self.get(org, webhook_id)
 
-    async def enqueue(self, entry: dict[str, Any]) -> int:
-        """One delivery per webhook of the entry's supplier; idempotent by (webhook, event)."""
-        org = entry["supplier_org"]
+    async def enqueue_many(self, entries: list[dict[str, Any]]) -> int:
+        """One delivery per webhook of each entry's supplier, idempotent by (webhook,
+        event); one query for the webhooks and one insert for all deliveries."""
+        orgs = sorted({e["supplier_org"] for e in entries})
+        if not orgs:
+            return 0
+        hooks: dict[str, list[Document]] = {}
+        query = {"supplier_org": orgs[0]} if len(orgs) == 1 else {"supplier_org": {"$in": orgs}}
+        async for hook in self.cols.webhooks.find(query):
+            hooks.setdefault(hook["supplier_org"], []).append(hook)
+        at = datetime.now(UTC)
+        deliveries = [
+            self._delivery(hook, entry, at)
+            for entry in entries
+            for hook in hooks.get(entry["supplier_org"], [])
+        ]
+        await insert_absent(self.cols.deliveries, deliveries)
+        if deliveries:
+            self.wake()
+        return len(deliveries)
+
+    def _delivery(self, hook: Document, entry: dict[str, Any], at: datetime) -> Document:
         body = json.dumps(
             {"type": entry["kind"], "event_id": entry["event_id"], "entry": entry},
             separators=(",", ":"),
             sort_keys=True,
         )
-        at = datetime.now(UTC)
-        queued = 0
-        async for hook in self.cols.webhooks.find({"supplier_org": org}):
-            delivery_id = deterministic_id("delivery", hook["_id"], entry["event_id"])
-            await insert_absent(
-                self.cols.deliveries,
-                [
-                    {
-                        "_id": delivery_id,
-                        "webhook_id": hook["_id"],
-                        "supplier_org": org,
-                        "entry_id": entry["id"],
-                        "event_id": entry["event_id"],
-                        "kind": entry["kind"],
-                        "body": body,
-                        "status": "pending" if hook["status"] == "active" else "held",
-                        "attempt_count": 0,
-                        "attempt_limit": self.max_attempts,
-                        "attempts": [],
-                        "next_attempt_at": at,
-                        "created_at": at,
-                    }
-                ],
-            )
-            queued += 1
-        if queued:
-            self.wake()
-        return queued
+        return {
+            "_id": deterministic_id("delivery", hook["_id"], entry["event_id"]),
+            "webhook_id": hook["_id"],
+            "supplier_org": entry["supplier_org"],
+            "entry_id": entry["id"],
+            "event_id": entry["event_id"],
+            "kind": entry["kind"],
+            "body": body,
+            "status": "pending" if hook["status"] == "active" else "held",
+            "attempt_count": 0,
+            "attempt_limit": self.max_attempts,
+            "attempts": [],
+            "next_attempt_at": at,
+            "created_at": at,
+        }
