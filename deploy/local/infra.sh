@@ -20,7 +20,9 @@ STATE="${MARKETPLACE_STATE:-$ROOT/.local}"
 KAFKA_VERSION="4.4.0"
 FERRETDB_VERSION="1.24.2"
 KAFKA_HOME="$CACHE/kafka-$KAFKA_VERSION"
-FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION/bin/ferretdb-local"
+# The launcher's sources name its build, so a change to them builds it again.
+LAUNCHER_HASH="$(cat "$HERE"/ferretdb/*.go "$HERE"/ferretdb/go.mod | sha256sum | cut -c1-12)"
+FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION/bin/ferretdb-local-$LAUNCHER_HASH"
 ENV_FILE="$STATE/infra.env"
 READY_TIMEOUT="${MARKETPLACE_READY_TIMEOUT:-90}"
 

@@ -47,6 +47,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	go keepLookupIndexes(ctx, *dataDir, logger)
+
 	logger.Warn("FerretDB listening", "uri", db.MongoDBURI())
 	if err := db.Run(ctx); err != nil {
 		logger.Error("FerretDB stopped with an error", "error", err)
