@@ -53,6 +53,11 @@ MESSAGE_ERRORS: tuple[type[BaseException], ...] = (ValueError, DomainError)
 Handler = Callable[[Any, CloudEvent], Awaitable[None]]
 
 
+def is_transient(error: BaseException) -> bool:
+    """An outage of the database or the broker (directly or as the cause): retry, always."""
+    return isinstance(error, TRANSIENT_ERRORS) or isinstance(error.__cause__, TRANSIENT_ERRORS)
+
+
 class ProcessedEvents:
     """Which events each consumer has handled, kept for a retention window."""
 
@@ -210,9 +215,7 @@ def dead_letter_middleware(
                 return False
             if isinstance(exc_val, asyncio.CancelledError):
                 return False
-            if isinstance(exc_val, TRANSIENT_ERRORS) or isinstance(
-                exc_val.__cause__, TRANSIENT_ERRORS
-            ):
+            if is_transient(exc_val):
                 log.warning("transient failure, will retry: %s", exc_val)
                 return await _retry_later()
             if where is None:

@@ -27,11 +27,11 @@ from marketplace_contracts.topics import Topics
 
 from .consumers import (
     MESSAGE_ERRORS,
-    TRANSIENT_ERRORS,
     DeadLetters,
     EventDispatcher,
     ProcessedEvents,
     dead_letter_middleware,
+    is_transient,
     poison_reason,
 )
 from .kafka import EventPublisher, create_broker, ensure_topics
@@ -267,10 +267,8 @@ def subscribe_batch(
                     for r, payload, event in good
                 ]
             )
-        except TRANSIENT_ERRORS:
-            raise
         except Exception as exc:
-            if isinstance(exc.__cause__, TRANSIENT_ERRORS):
+            if is_transient(exc):
                 raise
             log.warning("batch failed (%r); handling its events one by one", exc)
             for record, _, event in good:
@@ -281,10 +279,8 @@ def subscribe_batch(
             try:
                 await dispatcher.dispatch(event)
                 return
-            except TRANSIENT_ERRORS:
-                raise
             except Exception as exc:
-                if isinstance(exc.__cause__, TRANSIENT_ERRORS):
+                if is_transient(exc):
                     raise
                 if isinstance(exc, MESSAGE_ERRORS) or attempt == unexpected_attempts:
                     await dead_letters.send(record, poison_reason(record, exc), exc)
