@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -91,20 +90,11 @@ class EventPublisher:
     async def publish(self, logical_topic: str, event: CloudEvent) -> None:
         await self.broker.publish(**self._record(logical_topic, event))
 
-    async def publish_many(self, events: Sequence[tuple[str, CloudEvent]]) -> None:
-        """Publish in the given order and return once all are acknowledged.
-
-        Each send is queued before the next (so records of one key keep their order on
-        their partition) and the acknowledgements are awaited together: the producer
-        batches them into few requests instead of one round trip per event.
-        """
-        pending = await self.enqueue(events)
-        if pending:
-            await asyncio.gather(*pending)
-
     async def enqueue(self, events: Sequence[tuple[str, CloudEvent]]) -> list[Any]:
-        """Hand the events to the producer in order; returns the futures of their
-        acknowledgements, which the caller must await before it commits anything."""
+        """Hand the events to the producer in order (records of one key keep their order
+        on their partition); returns the futures of their acknowledgements, which the caller
+        awaits together, before it commits anything: the producer batches them into few
+        requests instead of one round trip per event."""
         return [
             await self.broker.publish(**self._record(topic, event), no_confirm=True)
             for topic, event in events
