@@ -15,7 +15,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from marketplace_contracts.events import CloudEvent, NeedPublished, envelope
-from marketplace_platform.mongo import insert_absent, retry_upsert, upsert_many
+from marketplace_platform.mongo import guarded_update, insert_absent, retry_upsert, upsert_many
 from marketplace_platform.outbox import ConcurrentModification, save
 from marketplace_platform.runtime import ServiceRuntime
 from tests.platform.helpers import probe_settings, read_all
@@ -87,6 +87,37 @@ async def test_upsert_many_inserts_new_entries_and_updates_old_ones_keeping_thei
     )
     assert (by_id["e3"]["read"], by_id["e3"]["created_at"]) == (False, "t1")
     assert await collection.count_documents({}) == 3
+
+
+async def test_concurrent_guarded_updates_let_exactly_one_claim_each_document(
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    """Like delivery workers claiming queued deliveries: of the claims racing for one
+    document, one wins; a claim whose expectation no longer holds changes nothing."""
+    collection = mongo_client[unique("race").replace("-", "_")]["deliveries"]
+    doc_ids = [f"delivery-{i}" for i in range(20)]
+    await collection.insert_many([{"_id": d, "status": "pending"} for d in doc_ids])
+
+    async def claim(doc_id: str, worker: int) -> bool:
+        return await guarded_update(
+            collection,
+            doc_id,
+            {"status": "pending", "attempt_count": None},  # None: the field is absent
+            {"$set": {"status": "sending", "worker": worker}, "$inc": {"attempt_count": 1}},
+        )
+
+    outcomes = await asyncio.gather(*(claim(d, w) for d in doc_ids for w in range(4)))
+    assert sum(outcomes) == len(doc_ids)
+    docs = [d async for d in collection.find({})]
+    assert all((d["status"], d["attempt_count"]) == ("sending", 1) for d in docs)
+    assert not await guarded_update(
+        collection, "delivery-0", {"status": "pending"}, {"$set": {"status": "lost"}}
+    )
+    assert not await guarded_update(
+        collection, "no-such-delivery", {"status": "pending"}, {"$set": {"status": "lost"}}
+    )
+    held = await collection.find_one({"_id": "delivery-0"})
+    assert held is not None and held["status"] == "sending"
 
 
 def need_event(need_id: str, version: int) -> CloudEvent:

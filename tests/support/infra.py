@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = ROOT / ".local" / "infra.env"
@@ -47,6 +49,30 @@ def free_port() -> int:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+# Names made by `unique` ("t-3f9a0c1b2d.needs", "flt-…_matching"): what tests create.
+TEST_TOPIC = re.compile(r"^[a-z][a-z-]*-[0-9a-f]{10}([._]|$)")
+
+
+async def topic_names(bootstrap: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap: str, names: set[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=60_000)
+    await admin.start()
+    try:
+        ordered = sorted(names)
+        for start in range(0, len(ordered), 200):
+            await admin.delete_topics(ordered[start : start + 200], timeout_ms=60_000)
+    finally:
+        await admin.close()
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:

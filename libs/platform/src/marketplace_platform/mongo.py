@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
@@ -122,3 +124,48 @@ async def filters_and_updates_are_atomic(client: AsyncMongoClient[Document]) -> 
         info = await client.server_info()
         _atomic_updates[key] = "ferretdbVersion" not in info
     return _atomic_updates[key]
+
+
+_document_locks: dict[tuple[str, Any], asyncio.Lock] = {}
+_document_waiters: Counter[tuple[str, Any]] = Counter()
+
+
+@contextlib.asynccontextmanager
+async def document_lock(collection: AsyncCollection[Document], doc_id: Any) -> AsyncIterator[None]:
+    """Serialise this process's writes to one document (FerretDB 1.x updates are a read then
+    a write; see `filters_and_updates_are_atomic`). The lock is dropped when nobody holds or
+    awaits it, so the table stays as small as the writes in flight."""
+    key = (collection.full_name, doc_id)
+    lock = _document_locks.setdefault(key, asyncio.Lock())
+    _document_waiters[key] += 1
+    try:
+        async with lock:
+            yield
+    finally:
+        _document_waiters[key] -= 1
+        if _document_waiters[key] == 0:
+            del _document_waiters[key]
+            _document_locks.pop(key, None)
+
+
+async def guarded_update(
+    collection: AsyncCollection[Document], doc_id: Any, expected: Document, update: Document
+) -> bool:
+    """Apply `update` to the document `doc_id` if its fields still hold the `expected`
+    values (compare-and-set); true if it did.
+
+    On MongoDB this is one update filtered on `_id` and the expected fields: atomic across
+    processes. On FerretDB 1.x such a filter reads the whole collection and is not atomic
+    anyway, so the check is a lookup by `_id`, then the write by `_id`, both under this
+    process's lock of the document: atomic within the process, not across processes. A
+    missing field matches an expected None, as in a MongoDB filter.
+    """
+    async with document_lock(collection, doc_id):
+        if await filters_and_updates_are_atomic(collection.database.client):
+            result = await collection.update_one({"_id": doc_id, **expected}, update)
+            return result.matched_count == 1
+        held = await collection.find_one({"_id": doc_id}, dict.fromkeys(expected, 1))
+        if held is None or any(held.get(field) != value for field, value in expected.items()):
+            return False
+        await collection.update_one({"_id": doc_id}, update)
+        return True

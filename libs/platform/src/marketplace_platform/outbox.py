@@ -10,9 +10,9 @@ On FerretDB 1.x an update is a read then a write of the whole document, not one 
 step: two concurrent updates of one document can both pass the ``rev`` guard, and the
 relay's removal of published entries can overwrite a save made in between (measured: of 50
 documents updated by 4 concurrent guarded writers each, 137 updates reported success).
-Every write to an aggregate in this process therefore holds the aggregate's lock
-(`aggregate_lock`); across processes the guard is only as atomic as the database makes it
-(MongoDB and FerretDB 2 are).
+Every write to an aggregate in this process therefore holds the document's lock
+(`mongo.document_lock`, taken by `mongo.guarded_update`); across processes the guard is
+only as atomic as the database makes it (MongoDB and FerretDB 2 are).
 
 `OutboxRelay` publishes pending events in order and removes exactly those from the document
 only after the broker acknowledged them (acks=all, idempotent producer). The hot path
@@ -26,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,31 +37,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from marketplace_contracts.events import CloudEvent
 
 from .kafka import EventPublisher
-from .mongo import filters_and_updates_are_atomic
+from .mongo import document_lock, guarded_update
 
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
-
-
-_aggregate_locks: dict[tuple[str, Any], asyncio.Lock] = {}
-_aggregate_waiters: Counter[tuple[str, Any]] = Counter()
-
-
-@contextlib.asynccontextmanager
-async def aggregate_lock(collection: AsyncCollection[Document], doc_id: Any) -> AsyncIterator[None]:
-    """Serialise this process's writes to one aggregate document (see the module's note)."""
-    key = (collection.full_name, doc_id)
-    lock = _aggregate_locks.setdefault(key, asyncio.Lock())
-    _aggregate_waiters[key] += 1
-    try:
-        async with lock:
-            yield
-    finally:
-        _aggregate_waiters[key] -= 1
-        if _aggregate_waiters[key] == 0:
-            del _aggregate_waiters[key]
-            _aggregate_locks.pop(key, None)
 
 
 class ConcurrentModification(Exception):
@@ -96,18 +76,7 @@ async def save(
     update: Document = {"$set": {**fields, "rev": expected_rev + 1}}
     if entries:
         update["$push"] = {"outbox": {"$each": entries}}
-    async with aggregate_lock(collection, doc_id):
-        if await filters_and_updates_are_atomic(collection.database.client):
-            result = await collection.update_one({"_id": doc_id, "rev": expected_rev}, update)
-            current = result.matched_count == 1
-        else:
-            # Check, then write by `_id` alone (the one filter FerretDB 1.x looks up
-            # directly); the lock keeps this process's writers out of the gap.
-            held = await collection.find_one({"_id": doc_id}, {"rev": 1})
-            current = held is not None and held.get("rev") == expected_rev
-            if current:
-                await collection.update_one({"_id": doc_id}, update)
-    if not current:
+    if not await guarded_update(collection, doc_id, {"rev": expected_rev}, update):
         raise ConcurrentModification(f"{collection.name}/{doc_id} changed concurrently")
     return expected_rev + 1
 
@@ -165,7 +134,7 @@ class OutboxRelay:
             if sent:
                 # $pullAll removes exactly the acknowledged entries, so events appended by
                 # a concurrent write stay pending.
-                async with aggregate_lock(col, doc_id):
+                async with document_lock(col, doc_id):
                     await col.update_one({"_id": doc_id}, {"$pullAll": {"outbox": sent}})
                 self.published += len(sent)
         return len(sent)

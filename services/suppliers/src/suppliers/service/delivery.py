@@ -1,7 +1,8 @@
 """The webhook delivery worker: sends queued deliveries, signed, with retries.
 
 Deliveries are documents (``webhook_deliveries``) so that nothing is lost on a crash: a
-delivery is claimed with a lease (a guarded update), sent, and its attempt recorded in the
+delivery is claimed with a lease (`guarded_update`: a compare-and-set that FerretDB 1.x
+can look up by `_id`), sent, and its attempt recorded in the
 same update that sets its next state. Each send runs in its own asyncio task with a timeout,
 and each webhook has at most `per_webhook` sends in flight, so a slow or dead receiver
 never delays the inbox (the consumer only queues) nor other webhooks' deliveries.
@@ -19,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+
+from marketplace_platform.mongo import guarded_update
 
 from ..adapters.repository import Collections, Document
 from ..domain import inbox as inbox_rules
@@ -111,12 +114,10 @@ class DeliveryWorker:
             hook_id = doc["webhook_id"]
             if doc["_id"] in self._in_flight or self._per_hook[hook_id] >= self.per_webhook:
                 continue
-            claimed = await self.cols.deliveries.update_one(
-                {
-                    "_id": doc["_id"],
-                    "status": doc["status"],
-                    "attempt_count": doc.get("attempt_count", 0),
-                },
+            claimed = await guarded_update(
+                self.cols.deliveries,
+                doc["_id"],
+                {"status": doc["status"], "attempt_count": doc.get("attempt_count", 0)},
                 {
                     "$set": {
                         "status": "sending",
@@ -124,8 +125,8 @@ class DeliveryWorker:
                     }
                 },
             )
-            if claimed.modified_count != 1:
-                continue  # another instance took it
+            if not claimed:
+                continue  # another worker took it
             self._per_hook[hook_id] += 1
             task = asyncio.create_task(self._deliver(doc), name=f"delivery-{doc['_id']}")
             self._in_flight[doc["_id"]] = task
@@ -146,8 +147,10 @@ class DeliveryWorker:
         except Exception:
             log.exception("webhook delivery crashed", extra={"delivery": delivery["_id"]})
             # Back to pending: the lease expiry would also do it, this is just sooner.
-            await self.cols.deliveries.update_one(
-                {"_id": delivery["_id"], "status": "sending"},
+            await guarded_update(
+                self.cols.deliveries,
+                delivery["_id"],
+                {"status": "sending"},
                 {"$set": {"status": "pending", "next_attempt_at": self._next_time(1)}},
             )
 
@@ -231,18 +234,20 @@ class DeliveryWorker:
         if attempt is not None:
             update["$push"] = {"attempts": attempt}
             update["$inc"] = {"attempt_count": 1}
-        await self.cols.deliveries.update_one({"_id": delivery["_id"], "status": "sending"}, update)
+        await guarded_update(self.cols.deliveries, delivery["_id"], {"status": "sending"}, update)
 
     async def _pause(self, hook: Document, reason: str) -> None:
         at = datetime.now(UTC)
-        paused = await self.cols.webhooks.update_one(
-            {"_id": hook["_id"], "status": "active"},
+        paused = await guarded_update(
+            self.cols.webhooks,
+            hook["_id"],
+            {"status": "active"},
             {
                 "$set": {"status": "paused", "paused_at": at, "pause_reason": reason},
                 "$inc": {"pause_count": 1},
             },
         )
-        if paused.modified_count != 1:
+        if not paused:
             return  # already paused (another delivery got there first)
         await self.cols.deliveries.update_many(
             {"webhook_id": hook["_id"], "status": "pending"}, {"$set": {"status": "held"}}

@@ -11,7 +11,7 @@ from typing import Any
 
 from marketplace_contracts.events import deterministic_id
 from marketplace_platform.http import Conflict, NotFound
-from marketplace_platform.mongo import insert_absent
+from marketplace_platform.mongo import guarded_update, insert_absent
 
 from ..adapters.repository import Collections, Document
 from ..domain import webhooks as rules
@@ -140,8 +140,10 @@ class Webhooks:
         if doc["status"] != "paused":
             raise Conflict("the webhook is not paused", field="status")
         await self.check_target(doc["url"], "url")
-        await self.cols.webhooks.update_one(
-            {"_id": webhook_id, "status": "paused"},
+        await guarded_update(
+            self.cols.webhooks,
+            webhook_id,
+            {"status": "paused"},
             {
                 "$set": {
                     "status": "active",
@@ -154,8 +156,10 @@ class Webhooks:
         async for delivery in self.cols.deliveries.find(
             {"webhook_id": webhook_id, "status": {"$in": ["held", "failed"]}}
         ):
-            await self.cols.deliveries.update_one(
-                {"_id": delivery["_id"], "status": delivery["status"]},
+            await guarded_update(
+                self.cols.deliveries,
+                delivery["_id"],
+                {"status": delivery["status"]},
                 {
                     "$set": {
                         "status": "pending",
