@@ -76,3 +76,37 @@ async def test_sigkill_after_the_write_then_the_sweeper_publishes_once(
     assert effects == [event_id]
     on_topic = await read_all(kafka_bootstrap, runtime.topics.needs, expected=2)
     assert [CloudEvent.model_validate_json(r.value).id for r in on_topic] == [event_id] * 2
+
+
+async def test_a_publish_that_failed_is_retried_by_id_without_waiting_for_a_full_sweep(
+    kafka_bootstrap: str, mongodb_url: str, topic_prefix: str
+) -> None:
+    """The full sweep reads every aggregate on FerretDB 1.x, so it is rare; what this
+    process failed to publish (its producer was down) goes out at the next interval."""
+    from marketplace_platform.outbox import save
+    from tests.platform.test_write_races import need_event
+
+    settings = probe_settings(kafka_bootstrap, mongodb_url, topic_prefix)
+    settings.outbox_full_sweep_s = 3600  # only the sweep at start, when nothing is pending
+    runtime = ServiceRuntime(settings, outbox_collections=["needs"])
+    await runtime.start()
+    try:
+        collection = runtime.db["needs"]
+        await save(collection, {"_id": "need-deferred", "title": "v1"}, [], None)
+        await runtime.broker.stop()  # the producer is gone, as in a broker outage
+        event = need_event("need-deferred", 2)
+        await save(collection, {"_id": "need-deferred", "title": "v2"}, [("needs", event)], 1)
+        assert await runtime.relay.publish_pending("needs", "need-deferred") == 0
+        await runtime.broker.start()
+
+        for _ in range(100):
+            doc = await collection.find_one({"_id": "need-deferred"})
+            if doc is not None and doc["outbox"] == []:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the deferred event is still pending")
+    finally:
+        await runtime.stop()
+    on_topic = await read_all(kafka_bootstrap, runtime.topics.needs, expected=1)
+    assert [CloudEvent.model_validate_json(r.value).id for r in on_topic] == [event.id]

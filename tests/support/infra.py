@@ -174,6 +174,8 @@ def start_service(
             f"{upper}_PORT": str(port),
             f"{upper}_DATABASE_NAME": database_name or f"{topic_prefix}_{name}".replace(".", "_"),
             "MARKETPLACE_OUTBOX_GRACE_S": "1.0",
+            # A test may leave an event pending as a crash would; find it within seconds.
+            "MARKETPLACE_OUTBOX_FULL_SWEEP_S": "3.0",
         }
     )
     env.update(extra_env or {})

@@ -67,6 +67,7 @@ class ServiceRuntime:
             outbox_collections,
             grace_s=settings.outbox_grace_s,
             interval_s=settings.outbox_sweep_interval_s,
+            full_sweep_s=settings.outbox_full_sweep_s,
         )
         self.started_at = time.monotonic()
         self._purge_task: asyncio.Task[None] | None = None

@@ -61,9 +61,19 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = Field("marketplace", validation_alias=AliasChoices("MARKETPLACE_JWT_ISSUER"))
     host: str = "127.0.0.1"
     port: int = 8000
-    # Outbox relay: how long an unpublished event may wait before the sweeper takes it.
-    outbox_sweep_interval_s: float = 1.0
-    outbox_grace_s: float = 2.0
+    # Outbox relay: how long an unpublished event may wait before the sweeper takes it;
+    # deferred publishes are retried every interval, a full sweep (a scan of every
+    # aggregate on FerretDB 1.x) runs at start and every full_sweep_s.
+    # Shared names (MARKETPLACE_OUTBOX_*) for every service, like the connection fields.
+    outbox_sweep_interval_s: float = Field(
+        1.0, gt=0, validation_alias=AliasChoices("MARKETPLACE_OUTBOX_SWEEP_INTERVAL_S")
+    )
+    outbox_grace_s: float = Field(
+        2.0, ge=0, validation_alias=AliasChoices("MARKETPLACE_OUTBOX_GRACE_S")
+    )
+    outbox_full_sweep_s: float = Field(
+        15.0, gt=0, validation_alias=AliasChoices("MARKETPLACE_OUTBOX_FULL_SWEEP_S")
+    )
     processed_retention_days: int = 14
     log_level: str = Field(
         "INFO", validation_alias=AliasChoices("LOG_LEVEL", "MARKETPLACE_LOG_LEVEL")
