@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,7 @@ async def one_run(
     behind = 0.0
 
     started_requests = 0
+    error_kinds: Counter[str] = Counter()
 
     async def one(i: int) -> None:
         nonlocal errors, started_requests
@@ -126,8 +128,12 @@ async def one_run(
                 r.raise_for_status()
                 publish_ms.append((time.perf_counter() - started) * 1000)
                 sent[need_id] = started
-            except httpx.HTTPError:
+            except httpx.HTTPStatusError as exc:
                 errors += 1
+                error_kinds[f"{exc.request.method} {exc.response.status_code}"] += 1
+            except httpx.HTTPError as exc:
+                errors += 1
+                error_kinds[type(exc).__name__] += 1
 
     tasks = []
     for i in range(n):
@@ -171,6 +177,7 @@ async def one_run(
         "delivered": len(lat),
         "lost_or_late": len(sent) - len(lat),
         "http_errors": errors,
+        "http_error_kinds": dict(error_kinds),
         "not_sent_in_time": n - started_requests,
         "cut_in_flight": started_requests - len(sent) - errors,
         "schedule_behind_max_s": round(behind, 3),
@@ -325,6 +332,7 @@ async def run(
                             ),
                             "lost_or_late": sum(r["lost_or_late"] for r in runs_out),
                             "scheduled": sum(r["needs"] for r in runs_out),
+                            "http_errors": sum(r["http_errors"] for r in runs_out),
                             "not_sent": sum(
                                 r["not_sent_in_time"] + r["cut_in_flight"] for r in runs_out
                             ),
@@ -363,7 +371,7 @@ async def run(
 def table(res: dict[str, Any]) -> str:
     head = (
         f"{'target/s':>8} {'achieved/s':>16} {'median ms':>20} {'p95 ms':>20} {'p99 ms':>22} "
-        f"{'publish ms':>18} {'lost':>5} {'not sent':>15}"
+        f"{'publish ms':>18} {'lost':>5} {'errors':>6} {'not sent':>15}"
     )
     lines = [head, "-" * len(head)]
     for r in res["rates"]:
@@ -371,11 +379,13 @@ def table(res: dict[str, Any]) -> str:
             f"{r['rate']:>8.0f} {fmt_spread(r['achieved_rate'], 0):>16} "
             f"{fmt_spread(r['median_ms']):>20} {fmt_spread(r['p95_ms']):>20} "
             f"{fmt_spread(r['p99_ms']):>22} {fmt_spread(r['publish_http_median_ms']):>18} "
-            f"{r['lost_or_late']:>5} {r['not_sent']:>6} of {r['scheduled']:<6}"
+            f"{r['lost_or_late']:>5} {r['http_errors']:>6} "
+            f"{r['not_sent']:>6} of {r['scheduled']:<6}"
         )
     lines.append(
         "(median over runs, min-max in brackets; publish = the HTTP publish call; not sent ="
-        " scheduled needs whose calls had not finished 15 s after the schedule ended)"
+        " scheduled needs whose calls had not finished 15 s after the schedule ended;"
+        " errors = failed HTTP calls, by kind in the JSON)"
     )
     return "\n".join(lines)
 

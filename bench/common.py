@@ -22,6 +22,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from marketplace_contracts import events as ev
 from marketplace_contracts.events import CloudEvent, envelope
+from marketplace_contracts.reference.cpv import is_known
 from marketplace_contracts.topics import Topics
 from marketplace_platform.kafka import encode_event, ensure_topics
 from marketplace_platform.settings import ServiceSettings
@@ -174,12 +175,23 @@ def need_payload(n: Any, need_id: str, buyer_org: str) -> ev.NeedPublished:
     )
 
 
+def known_cpv(code: str) -> str:
+    """The code, or its nearest ancestor in the shipped CPV vocabulary: the needs API
+    accepts only those, while the synthetic corpus draws codes from all of CPV (about three
+    in four bodies were refused with 422 before this)."""
+    for keep in range(8, 1, -1):
+        candidate = code[:keep].ljust(8, "0")
+        if is_known(candidate):
+            return candidate
+    return code
+
+
 def need_body(n: Any) -> dict[str, Any]:
     """The HTTP body of POST /v1/needs for a corpus need."""
     return {
         "title": n.title[:200],
         "problem": n.problem,
-        "cpv_codes": list(n.cpv_codes),
+        "cpv_codes": list(dict.fromkeys(known_cpv(c) for c in n.cpv_codes)),
         "municipality_code": n.municipality_code,
         "tags": sorted(n.tags),
         "language": n.language,
