@@ -8,30 +8,37 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from tests.support.infra import TEST_TOPIC, delete_topics, setting, topic_names, unique
+from tests.support.infra import (
+    MADE_NAMES,
+    database_names,
+    delete_topics,
+    drop_databases,
+    made_here,
+    setting,
+    topic_names,
+    unique,
+)
 
 log = logging.getLogger(__name__)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def delete_the_sessions_topics() -> Iterator[None]:
-    """Delete the topics this session's tests made, so a broker that outlives many sessions
-    does not pile up partitions (about 20 000 of them ran Kafka out of file handles here).
-    Only cleanup: a test that needs the broker fails on its own when it is not there."""
-    try:
-        bootstrap = setting("KAFKA_BOOTSTRAP_SERVERS")
-        before = asyncio.run(topic_names(bootstrap))
-    except Exception as exc:
-        log.info("no topic cleanup this session: %s", exc)
-        yield
-        return
+def delete_what_the_session_made() -> Iterator[None]:
+    """Delete the topics and databases named by this session's `unique` names, so
+    infrastructure that outlives many sessions does not pile them up (about 20 000 leftover
+    partitions ran Kafka out of file handles here; FerretDB keeps every database's file
+    open). Only cleanup: a test that needs the infrastructure fails on its own."""
     yield
+    if not MADE_NAMES:
+        return
     try:
-        made = {t for t in asyncio.run(topic_names(bootstrap)) - before if TEST_TOPIC.match(t)}
-        if made:
-            asyncio.run(delete_topics(bootstrap, made))
+        bootstrap, mongodb_url = setting("KAFKA_BOOTSTRAP_SERVERS"), setting("MONGODB_URL")
+        topics = {t for t in asyncio.run(topic_names(bootstrap)) if made_here(t)}
+        asyncio.run(delete_topics(bootstrap, topics))
+        databases = {d for d in asyncio.run(database_names(mongodb_url)) if made_here(d)}
+        asyncio.run(drop_databases(mongodb_url, databases))
     except Exception as exc:
-        log.warning("could not delete this session's topics: %s", exc)
+        log.warning("could not delete what this session made: %s", exc)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -47,12 +46,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Every name `unique` handed out in this process: what this session may clean up.
+MADE_NAMES: set[str] = set()
+
+
 def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    MADE_NAMES.add(name)
+    return name
 
 
-# Names made by `unique` ("t-3f9a0c1b2d.needs", "flt-…_matching"): what tests create.
-TEST_TOPIC = re.compile(r"^[a-z][a-z-]*-[0-9a-f]{10}([._]|$)")
+def made_here(resource: str) -> bool:
+    """Whether a topic ("t-3f9a0c1b2d.needs") or database ("t-3f9a0c1b2d_needs",
+    "race_3f9a0c1b2d") is named from a `unique` name of this process, so that a cleanup
+    never touches what another session running at the same time made."""
+    return any(
+        resource == name or resource.startswith((f"{name}.", f"{name}_"))
+        for made in MADE_NAMES
+        for name in (made, made.replace("-", "_"))
+    )
+
+
+async def database_names(mongodb_url: str) -> set[str]:
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        mongodb_url, serverSelectionTimeoutMS=5000
+    )
+    try:
+        return set(await client.list_database_names())
+    finally:
+        await client.close()
+
+
+async def drop_databases(mongodb_url: str, names: set[str]) -> None:
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        mongodb_url, serverSelectionTimeoutMS=5000
+    )
+    try:
+        for name in sorted(names):
+            await client.drop_database(name)
+    finally:
+        await client.close()
 
 
 async def topic_names(bootstrap: str) -> set[str]:
@@ -69,6 +106,8 @@ async def delete_topics(bootstrap: str, names: set[str]) -> None:
     await admin.start()
     try:
         ordered = sorted(names)
+        if not ordered:
+            return
         for start in range(0, len(ordered), 200):
             await admin.delete_topics(ordered[start : start + 200], timeout_ms=60_000)
     finally:
