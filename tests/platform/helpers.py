@@ -6,6 +6,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from marketplace_contracts.events import CloudEvent, NeedPublished, envelope
 from marketplace_platform.settings import ServiceSettings
 
 
@@ -60,3 +61,17 @@ async def eventually(check: Callable[[], bool], timeout: float = 30) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+def need_event(need_id: str, version: int) -> CloudEvent:
+    payload = NeedPublished(
+        need_id=need_id,
+        version=version,
+        buyer_org="hammaro",
+        title=f"Digital medborgarportal v{version}",
+        problem="Invånare i Hammarö vill sköta sina ärenden på ett ställe",
+        cpv_codes=["72000000"],
+        municipality_code="1782",
+        phase="validation",
+    )
+    return envelope(payload, source="/test")

@@ -11,8 +11,9 @@ import sys
 import pytest
 
 from marketplace_contracts.events import CloudEvent, NeedPublished
+from marketplace_platform.outbox import save
 from marketplace_platform.runtime import ServiceRuntime, subscribe
-from tests.platform.helpers import eventually, probe_settings, read_all
+from tests.platform.helpers import eventually, need_event, probe_settings, read_all
 from tests.support.infra import ROOT
 
 pytestmark = pytest.mark.infra
@@ -83,9 +84,6 @@ async def test_a_publish_that_failed_is_retried_by_id_without_waiting_for_a_full
 ) -> None:
     """The full sweep reads every aggregate on FerretDB 1.x, so it is rare; what this
     process failed to publish (its producer was down) goes out at the next interval."""
-    from marketplace_platform.outbox import save
-    from tests.platform.test_write_races import need_event
-
     settings = probe_settings(kafka_bootstrap, mongodb_url, topic_prefix)
     settings.outbox_full_sweep_s = 3600  # only the sweep at start, when nothing is pending
     runtime = ServiceRuntime(settings, outbox_collections=["needs"])

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from marketplace_contracts.events import CloudEvent, NeedPublished, envelope
+from marketplace_contracts.events import CloudEvent
 from marketplace_platform.mongo import guarded_update, insert_absent, retry_upsert, upsert_many
 from marketplace_platform.outbox import ConcurrentModification, save
 from marketplace_platform.runtime import ServiceRuntime
-from tests.platform.helpers import probe_settings, read_all
+from tests.platform.helpers import need_event, probe_settings, read_all
 from tests.support.infra import unique
 
 pytestmark = pytest.mark.infra
@@ -118,20 +118,6 @@ async def test_concurrent_guarded_updates_let_exactly_one_claim_each_document(
     )
     held = await collection.find_one({"_id": "delivery-0"})
     assert held is not None and held["status"] == "sending"
-
-
-def need_event(need_id: str, version: int) -> CloudEvent:
-    payload = NeedPublished(
-        need_id=need_id,
-        version=version,
-        buyer_org="hammaro",
-        title=f"Digital medborgarportal v{version}",
-        problem="Invånare i Hammarö vill sköta sina ärenden på ett ställe",
-        cpv_codes=["72000000"],
-        municipality_code="1782",
-        phase="validation",
-    )
-    return envelope(payload, source="/test")
 
 
 async def test_concurrent_saves_of_one_aggregate_let_exactly_one_win(

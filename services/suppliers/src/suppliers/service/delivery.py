@@ -1,11 +1,11 @@
 """The webhook delivery worker: sends queued deliveries, signed, with retries.
 
 Deliveries are documents (``webhook_deliveries``) so that nothing is lost on a crash: a
-delivery is claimed with a lease (`guarded_update`: a compare-and-set that FerretDB 1.x
-can look up by `_id`), sent, and its attempt recorded in the
-same update that sets its next state. Each send runs in its own asyncio task with a timeout,
-and each webhook has at most `per_webhook` sends in flight, so a slow or dead receiver
-never delays the inbox (the consumer only queues) nor other webhooks' deliveries.
+delivery is claimed with a lease (`guarded_update`: a compare-and-set that FerretDB 1.x can
+look up by `_id`), sent, and its attempt recorded in the same update that sets its next
+state. Each send runs in its own asyncio task with a timeout, and each webhook has at most
+`per_webhook` sends in flight, so a slow or dead receiver never delays the inbox (the
+consumer only queues) nor other webhooks' deliveries.
 """
 
 from __future__ import annotations
