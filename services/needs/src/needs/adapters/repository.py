@@ -201,15 +201,7 @@ class InboxRepository:
         await self.matches.create_index([("need_id", ASCENDING)])
 
     async def upsert_match(self, match: MatchFound, at: datetime) -> Document:
-        fields = _match_fields(match, at)
-        await retry_upsert(
-            lambda: self.matches.update_one(
-                {"_id": match.match_id},
-                {"$set": fields, "$setOnInsert": {"created_at": at}},
-                upsert=True,
-            )
-        )
-        return await self._upsert_entry(match.match_id, "match", fields, at)
+        return (await self.upsert_matches([match], at))[0]
 
     async def upsert_matches(self, matches: list[MatchFound], at: datetime) -> list[Document]:
         """Many matches at once: one insert per collection for the new ones; returns the
