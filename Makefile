@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 STATE := .local
 WITH_INFRA = set -a && source $(STATE)/infra.env && set +a &&
 
-.PHONY: help bootstrap infra up down status test lint typecheck unit demo bench docs faults browser
+.PHONY: help bootstrap infra up down status test lint typecheck unit demo bench docs faults browser reference
 
 help:
 	@echo "make test   install what is missing, start Kafka + database, run every test"
@@ -17,6 +17,7 @@ help:
 	@echo "make infra  local Kafka + database only;  make up: plus the three services"
 	@echo "make down   stop everything this project started"
 	@echo "make bench  benchmarks;  make docs: AsyncAPI + JSON Schemas;  make faults: fault suite"
+	@echo "make reference  rebuild the CPV and NUTS data from the EU's eForms SDK (Maven)"
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || { echo "[bootstrap] installing uv from PyPI"; python3 -m pip install --quiet uv; }
@@ -64,3 +65,7 @@ docs: bootstrap
 
 faults: infra
 	$(WITH_INFRA) MARKETPLACE_FAULTS=full $(UV) run pytest tests/faults tests/hostile $(PYTEST_ARGS)
+
+# CPV and NUTS from the eForms SDK jar on Maven Central, written into the contracts package.
+reference: bootstrap
+	$(UV) run python -m tools.reference_data

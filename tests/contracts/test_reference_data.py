@@ -93,22 +93,35 @@ DIVISIONS = tuple(
 # --- CPV: the shipped vocabulary ---------------------------------------------------------------
 
 
-def test_vocabulary_is_large_and_well_formed() -> None:
+def test_vocabulary_is_the_whole_of_cpv_2008_and_well_formed() -> None:
     codes = all_codes()
-    assert len(codes) >= 300
+    assert len(codes) == 9454
     assert len({c.code for c in codes}) == len(codes)
     for entry in codes:
         assert len(entry.code) == 8 and entry.code.isdigit(), entry
-        assert len(entry.check_digit) == 1 and entry.check_digit.isdigit(), entry
-        assert entry.full == f"{entry.code}-{entry.check_digit}"
+        if entry.check_digit is None:
+            assert entry.full == entry.code
+        else:
+            assert len(entry.check_digit) == 1 and entry.check_digit.isdigit(), entry
+            assert entry.full == f"{entry.code}-{entry.check_digit}"
         assert entry.level == level_of(entry.code)
     assert [c.code for c in codes] == sorted(c.code for c in codes)
+    assert sum(c.check_digit is not None for c in codes) == 412
+
+
+def test_every_code_is_accepted_in_both_forms_and_labelled_in_both_languages() -> None:
+    for entry in all_codes():
+        assert normalize_cpv(entry.code) == entry.code
+        assert normalize_cpv(f"{entry.code}-{entry.check_digit or 0}") == entry.code
+        assert is_known(entry.full)
+        assert label(entry.code, "sv") == entry.label_sv
+        assert label(entry.code, "en") == entry.label_en
 
 
 def test_csv_file_is_loaded_as_package_data() -> None:
     text = files("marketplace_contracts.reference").joinpath("cpv_codes.csv").read_text("utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["code", "check_digit", "label_en", "label_sv"]
+    assert list(rows[0]) == ["code", "check_digit", "parent", "label_en", "label_sv"]
     assert len(rows) == len(all_codes())
 
 
@@ -138,15 +151,17 @@ def test_every_non_division_has_its_parent_in_the_vocabulary() -> None:
 def test_labels_present_in_both_languages() -> None:
     for entry in all_codes():
         assert entry.label_en.strip() and entry.label_sv.strip(), entry
-    assert label("80000000") == "Utbildning och yrkesutbildning"
+    assert label("80000000") == "Undervisning och utbildning"
     assert label("80000000", lang="en") == "Education and training services"
     assert label("80500000-9", "en") == "Training services"
     assert label("85311200", "en") == "Welfare services for the handicapped"
     assert label("72000000", "en").startswith("IT services")
     with pytest.raises(ValueError, match="sv"):
         label("80000000", lang="de")  # type: ignore[arg-type]
+    assert label("79212000", "en") == "Auditing services"
+    assert label("71314000") == "Energi och tillhörande tjänster"
     with pytest.raises(UnknownCpvCode):
-        label("80512000")  # real code (dog training), deliberately not shipped
+        label("80512900")  # well-formed, but not a code of CPV 2008
 
 
 @pytest.mark.parametrize(
@@ -232,7 +247,7 @@ def test_normalize_accepts_both_forms_and_whitespace() -> None:
     assert normalize_cpv("80500000") == "80500000"
     assert normalize_cpv("80500000-9") == "80500000"
     assert normalize_cpv("  80500000-9\n") == "80500000"
-    # Not shipped, so any single check digit is accepted (no exact public algorithm exists).
+    # Official digit unknown, so any single digit is accepted (no exact public algorithm exists).
     assert normalize_cpv("80512000-6") == "80512000"
     assert normalize_cpv("80512000-1") == "80512000"
 
@@ -286,8 +301,10 @@ def test_parent_of_walks_up_to_nearest_existing_level() -> None:
     # 60110000 does not exist officially: public road transport hangs under the group.
     assert parent_of("60112000") == "60100000"
     # Unknown codes still find their nearest shipped ancestor.
-    assert parent_of("80512000") == "80510000"
-    assert parent_of("72212224") == "72212220"
+    assert parent_of("80512900") == "80512000"
+    # Known codes take the EU list's own parent, which is not always the nearest by digits.
+    assert parent_of("72212224") == "72212200"
+    assert parent_of("03212211") == "03212200"
 
 
 @pytest.mark.parametrize(
@@ -328,8 +345,8 @@ def test_lookup_and_is_known() -> None:
     entry = lookup("80533100-0")
     assert entry is not None
     assert entry.label_sv and entry.parent == "80533000" and entry.level == "code"
-    assert lookup("80512000") is None
-    assert not is_known("80512000")
+    assert lookup("80512900") is None
+    assert not is_known("80512900")
     assert not is_known("not a code")
     with pytest.raises(InvalidCpvCode):
         lookup("not a code")

@@ -1,19 +1,18 @@
-"""Common Procurement Vocabulary (CPV 2008): code parsing, hierarchy and a curated vocabulary.
+"""Common Procurement Vocabulary (CPV 2008): code parsing, hierarchy and the whole vocabulary.
 
 A CPV code is eight digits plus a check digit, written "80500000-9". The hierarchy is encoded
 in the digits: the first two give the division (80000000), the third the group (80500000), the
 fourth the class (80510000), the fifth the category (80511000); anything deeper is a plain
 "code". Trailing zeros are not significant, so "80500000" stands for the prefix "805".
 
-The shipped vocabulary (``cpv_codes.csv``) is a curated subset of the official list: all 45
-divisions plus the branches relevant to public-sector innovation procurement, with every
-ancestor of every shipped code included. English labels and check digits follow the official
-list (Commission Regulation (EC) No 213/2008); Swedish labels follow the Swedish CPV wording.
+The shipped vocabulary (``cpv_codes.csv``) is every one of the 9 454 codes of CPV 2008 with
+its parent and its English and Swedish label, generated from the EU's eForms SDK code list by
+``make reference`` (``tools/reference_data.py``; ``reference_source.json`` names the version).
 
-Check digits: no published algorithm reproduces every official check digit (a weighted mod-10
-sum fits most codes but several hundred official codes deviate from it), so a check digit is
-only verified for codes in the shipped vocabulary, against the official digit stored there. For
-any other code a single digit 0-9 is accepted as-is.
+Check digits: the SDK's list carries none, and no published algorithm reproduces every official
+check digit (a weighted mod-10 sum fits most codes but several hundred official codes deviate
+from it). So a check digit is verified for the codes whose official digit is known
+(``cpv_check_digits.csv``, 412 codes), and for any other code a single digit 0-9 is accepted.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ __all__ = [
     "InvalidCpvCode",
     "UnknownCpvCode",
     "all_codes",
+    "children_of",
     "is_known",
     "label",
     "level_of",
@@ -62,7 +62,7 @@ class InvalidCpvCode(ValueError):
 
 
 class UnknownCpvCode(LookupError):
-    """A well-formed CPV code that is not in the shipped vocabulary."""
+    """A well-formed CPV code that is not one of the 9 454 codes of CPV 2008."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class CpvCode:
     """One entry of the vocabulary. ``code`` is the bare eight digits."""
 
     code: str
-    check_digit: str
+    check_digit: str | None  # None where the official digit is not known (module docstring)
     label_sv: str
     label_en: str
     level: CpvLevel
@@ -78,8 +78,8 @@ class CpvCode:
 
     @property
     def full(self) -> str:
-        """The code with its check digit, e.g. "80500000-9"."""
-        return f"{self.code}-{self.check_digit}"
+        """The code with its check digit where known ("80500000-9"), else the bare code."""
+        return f"{self.code}-{self.check_digit}" if self.check_digit else self.code
 
     def label(self, lang: Lang = "sv") -> str:
         return _pick_label(self, lang)
@@ -117,7 +117,7 @@ def normalize_cpv(code: str) -> str:
         raise InvalidCpvCode(f"malformed CPV code {code!r}: there is no division '00'")
     if check is not None:
         known = _vocabulary().get(digits)
-        if known is not None and known.check_digit != check:
+        if known is not None and known.check_digit not in (None, check):
             raise InvalidCpvCode(
                 f"wrong check digit in CPV code {code!r}: the official code is {known.full}"
             )
@@ -157,7 +157,24 @@ def parent_of(code: str) -> str | None:
     Walking up level by level matters because the official list skips levels in places:
     60112000 (public road transport) hangs directly under the group 60100000.
     """
-    return _nearest_known_ancestor(significant_prefix(code), _vocabulary())
+    vocabulary = _vocabulary()
+    known = vocabulary.get(normalize_cpv(code))
+    if known is not None:
+        return known.parent
+    return _nearest_known_ancestor(significant_prefix(code), vocabulary)
+
+
+def children_of(code: str | None) -> tuple[CpvCode, ...]:
+    """The codes whose parent is ``code`` (the 45 divisions for None), ordered by code."""
+    return _children().get(None if code is None else normalize_cpv(code), ())
+
+
+@cache
+def _children() -> dict[str | None, tuple[CpvCode, ...]]:
+    grouped: dict[str | None, list[CpvCode]] = {}
+    for entry in _vocabulary().values():
+        grouped.setdefault(entry.parent, []).append(entry)
+    return {parent: tuple(entries) for parent, entries in grouped.items()}
 
 
 def shared_depth(a: str, b: str) -> int:
@@ -243,28 +260,25 @@ def label(code: str, lang: Lang = "sv") -> str:
 def _vocabulary() -> dict[str, CpvCode]:
     """Load and validate cpv_codes.csv once; bad data fails loudly at first use."""
     text = files(_DATA_PACKAGE).joinpath(_DATA_FILE).read_text(encoding="utf-8")
-    rows: dict[str, tuple[str, str, str]] = {}
+    vocabulary: dict[str, CpvCode] = {}
     for line_no, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        code, check = row["code"], row["check_digit"]
-        if not (_CODE_RE.fullmatch(code) and len(check) == 1 and check.isdigit()):
+        code, check, parent = row["code"], row["check_digit"], row["parent"] or None
+        if not _CODE_RE.fullmatch(code) or (check and not (len(check) == 1 and check.isdigit())):
             raise ValueError(f"{_DATA_FILE}:{line_no}: bad code or check digit {code}-{check}")
-        if code in rows:
+        if code in vocabulary:
             raise ValueError(f"{_DATA_FILE}:{line_no}: duplicate code {code}")
+        if parent is not None and parent not in vocabulary:  # the file is sorted by code
+            raise ValueError(f"{_DATA_FILE}:{line_no}: parent {parent} of {code} is not before it")
         if not row["label_en"].strip() or not row["label_sv"].strip():
             raise ValueError(f"{_DATA_FILE}:{line_no}: missing label for {code}")
-        rows[code] = (check, row["label_en"].strip(), row["label_sv"].strip())
-
-    vocabulary: dict[str, CpvCode] = {}
-    for code in sorted(rows):
-        check, label_en, label_sv = rows[code]
         prefix = code.rstrip("0")
         prefix = prefix if len(prefix) >= 2 else code[:2]
         vocabulary[code] = CpvCode(
             code=code,
-            check_digit=check,
-            label_sv=label_sv,
-            label_en=label_en,
+            check_digit=check or None,
+            label_sv=row["label_sv"].strip(),
+            label_en=row["label_en"].strip(),
             level=LEVELS[min(len(prefix), 6) - 2],
-            parent=_nearest_known_ancestor(prefix, set(rows)),
+            parent=parent,
         )
     return vocabulary

@@ -2,9 +2,11 @@
 
 Codes are Statistics Sweden's (SCB) official codes: two digits for a county, four for a
 municipality, whose first two digits are its county's code ("1780" Karlstad lies in "17"
-Värmlands län). A region reference in this system is "SE" (the whole country), a county code
-or a municipality code; ``parse_region`` validates one and ``region_covers`` decides whether a
-region includes a given municipality.
+Värmlands län). A region reference in this system is "SE" (the whole country), a county code,
+a municipality code or a NUTS code of Sweden (``nuts_se.csv``, from the EU's eForms SDK): a
+NUTS-3 code ("SE311") is its county, a NUTS-1 or NUTS-2 code ("SE3", "SE31") the counties it
+groups. ``parse_region`` validates one, ``canonical_regions`` turns one into the SCB codes that
+are stored and matched, and ``region_covers`` decides whether a region includes a municipality.
 
 Populations refer to 31 December 2023 (POPULATION_YEAR) and are meant for weighting and
 ranking, not as official statistics. Every municipality of Södermanlands, Blekinge, Hallands,
@@ -32,14 +34,19 @@ __all__ = [
     "POPULATION_YEAR",
     "County",
     "Municipality",
+    "Nuts",
     "Region",
     "RegionKind",
     "UnknownRegion",
     "all_counties",
     "all_municipalities",
+    "all_nuts",
+    "canonical_regions",
     "county",
     "municipalities_in",
     "municipality",
+    "nuts",
+    "nuts_code_of",
     "parse_region",
     "population_of",
     "region_covers",
@@ -50,14 +57,16 @@ POPULATION_YEAR: Final = 2023
 COUNTRY_CODE: Final = "SE"
 COUNTRY_NAME: Final = "Sverige"
 
-RegionKind = Literal["country", "county", "municipality"]
+RegionKind = Literal["country", "nuts", "county", "municipality"]
 
 _DATA_PACKAGE: Final = "marketplace_contracts.reference"
 _COUNTY_RE: Final = re.compile(r"\d{2}")
 _MUNICIPALITY_RE: Final = re.compile(r"\d{4}")
+_NUTS_RE: Final = re.compile(r"SE[0-9A-Z]{1,3}")
 _RULE: Final = (
-    "expected 'SE' (the whole country), a two-digit county code (län, e.g. '17') "
-    "or a four-digit municipality code (kommun, e.g. '1780')"
+    "expected 'SE' (the whole country), a two-digit county code (län, e.g. '17'), "
+    "a four-digit municipality code (kommun, e.g. '1780') or a NUTS code of Sweden "
+    "(e.g. 'SE311')"
 )
 
 
@@ -82,10 +91,23 @@ class Municipality:
 
 
 @dataclass(frozen=True, slots=True)
+class Nuts:
+    code: str  # "SE311"
+    level: int  # 0 the country, 1-3 NUTS-1 .. NUTS-3
+    name: str  # "Värmlands län"
+    parent: str | None  # "SE31"
+    county_codes: tuple[str, ...]  # the counties it covers: ("17",) for SE311
+
+
+@dataclass(frozen=True, slots=True)
 class Region:
+    """A validated region reference. ``kind`` "nuts" is a NUTS-1 or NUTS-2 area: a NUTS-3
+    code parses as its county and "SE" as the country, so that each place has one form."""
+
     kind: RegionKind
     code: str
     name: str
+    county_codes: tuple[str, ...] = ()  # for kind "nuts": the counties it groups
 
 
 # --- lookups ---------------------------------------------------------------------------------
@@ -113,6 +135,27 @@ def municipality(code: str) -> Municipality:
     if found is None:
         raise UnknownRegion(f"no municipality (kommun) has code {key!r}")
     return found
+
+
+def nuts(code: str) -> Nuts:
+    """The NUTS entry of Sweden with this code ("SE", "SE3", "SE31", "SE311")."""
+    found = _data().nuts.get(code.strip().upper())
+    if found is None:
+        raise UnknownRegion(f"no NUTS region of Sweden has code {code!r}")
+    return found
+
+
+def all_nuts() -> tuple[Nuts, ...]:
+    """Sweden's NUTS codes: the country, 3 NUTS-1, 8 NUTS-2 and 21 NUTS-3, ordered by code."""
+    return tuple(_data().nuts.values())
+
+
+def nuts_code_of(code: str) -> str | None:
+    """The NUTS-3 code of a municipality or county ("1780" or "17" -> "SE311"); None for "SE"."""
+    region = parse_region(code)
+    if region.kind in ("country", "nuts"):
+        return None
+    return _data().nuts_of_county[region.code[:2]]
 
 
 def all_counties() -> tuple[County, ...]:
@@ -159,7 +202,25 @@ def parse_region(value: str) -> Region:
                 f"municipality has code {key!r}"
             )
         return Region(kind="municipality", code=key, name=found.name)
+    if _NUTS_RE.fullmatch(key.upper()):
+        area = _data().nuts.get(key.upper())
+        if area is None:
+            raise UnknownRegion(
+                f"unknown region {value!r}: no NUTS region of Sweden has this code "
+                "(NUTS-3 codes run from SE110 to SE332)"
+            )
+        if area.level == 3:
+            county_code = area.county_codes[0]
+            return Region(kind="county", code=county_code, name=_data().counties[county_code].name)
+        return Region(kind="nuts", code=area.code, name=area.name, county_codes=area.county_codes)
     raise UnknownRegion(f"malformed region {value!r}: {_RULE}")
+
+
+def canonical_regions(value: str) -> tuple[str, ...]:
+    """The stored form of a region reference: "SE", one county or municipality code, or for a
+    NUTS-1/2 area the codes of the counties it groups ("SE31" -> "17", "20", "21")."""
+    region = parse_region(value)
+    return region.county_codes if region.kind == "nuts" else (region.code,)
 
 
 def region_covers(region_code: str, municipality_code: str) -> RegionKind | None:
@@ -173,6 +234,8 @@ def region_covers(region_code: str, municipality_code: str) -> RegionKind | None
     target = municipality(municipality_code)
     if region.kind == "country":
         return "country"
+    if region.kind == "nuts":
+        return "county" if target.county_code in region.county_codes else None
     if region.kind == "county":
         return "county" if target.county_code == region.code else None
     return "municipality" if target.code == region.code else None
@@ -189,6 +252,8 @@ def population_of(codes: Iterable[str]) -> int:
         region = parse_region(code)
         if region.kind == "country":
             covered.update(data.municipalities)
+        elif region.kind == "nuts":
+            covered.update(m.code for c in region.county_codes for m in data.by_county[c])
         elif region.kind == "county":
             covered.update(m.code for m in data.by_county[region.code])
         else:
@@ -240,6 +305,8 @@ class _Data:
     counties: dict[str, County]
     municipalities: dict[str, Municipality]
     by_county: dict[str, tuple[Municipality, ...]]
+    nuts: dict[str, Nuts]
+    nuts_of_county: dict[str, str]
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
@@ -286,4 +353,31 @@ def _data() -> _Data:
         )
         for code in sorted(county_rows)
     }
-    return _Data(counties=counties, municipalities=municipalities, by_county=by_county)
+    nuts_areas, nuts_of_county = _load_nuts(set(counties))
+    return _Data(
+        counties=counties,
+        municipalities=municipalities,
+        by_county=by_county,
+        nuts=nuts_areas,
+        nuts_of_county=nuts_of_county,
+    )
+
+
+def _load_nuts(county_codes: set[str]) -> tuple[dict[str, Nuts], dict[str, str]]:
+    """nuts_se.csv, with each area's counties collected from the NUTS-3 codes below it."""
+    rows = sorted(_read_csv("nuts_se.csv"), key=lambda row: row["code"])
+    nuts_of_county = {row["county_code"]: row["code"] for row in rows if row["county_code"]}
+    if set(nuts_of_county) != county_codes:
+        raise ValueError("nuts_se.csv: the NUTS-3 codes do not name every county exactly once")
+    areas: dict[str, Nuts] = {}
+    for row in rows:
+        code = row["code"]
+        covered = tuple(sorted(c for c, n in nuts_of_county.items() if n.startswith(code)))
+        areas[code] = Nuts(
+            code=code,
+            level=int(row["level"]),
+            name=row["label_sv"].strip(),
+            parent=row["parent"] or None,
+            county_codes=covered,
+        )
+    return areas, nuts_of_county
