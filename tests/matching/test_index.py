@@ -261,10 +261,10 @@ def test_rank_sorted_thresholded_and_limited() -> None:
 @pytest.mark.parametrize(
     ("regions", "detail"),
     [
-        (("1780",), "region: serves municipality 1780"),
-        (("17",), "region: serves county 17"),
+        (("1780",), "region: serves Karlstad"),
+        (("17",), "region: serves Värmlands län"),
         (("SE",), "region: serves all of Sweden"),
-        (("1761", "12"), "region: does not serve 1780"),
+        (("1761", "12"), "region: does not serve Karlstad"),
     ],
 )
 def test_region_levels_in_the_index(regions: tuple[str, ...], detail: str) -> None:

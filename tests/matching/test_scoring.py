@@ -242,7 +242,7 @@ def test_combined_score_with_reasons() -> None:
     assert details["cpv"] == "CPV group 805 (Training services)"
     assert details["text"].startswith("terms: ")
     assert "utbildning" in details["text"]
-    assert details["region"] == "region: serves county 17"
+    assert details["region"] == "region: serves Värmlands län"
     assert details["fit"] == "maturity pilot fits phase validation"
     assert details["tags"] == "shared tags: social-enterprise"
     assert details["social_proof"] == "used by 26 organisations"
@@ -262,9 +262,14 @@ def test_combined_score_with_reasons() -> None:
 def test_region_reasons() -> None:
     stats = stats_for(*CORPUS)
     for regions, detail in [
-        (("1780",), "region: serves municipality 1780"),
+        (("1780",), "region: serves Karlstad"),
         (("SE",), "region: serves all of Sweden"),
-        (("1761",), "region: does not serve 1780"),
+        (("1761",), "region: does not serve Karlstad"),
+        # NUTS codes as their counties: SE311 is Värmland, SE31 groups Värmland, Dalarna
+        # and Gävleborg, SE11 is Stockholm.
+        (("SE311",), "region: serves Värmlands län"),
+        (("SE31",), "region: serves Värmlands län"),
+        (("SE11",), "region: does not serve Karlstad"),
     ]:
         m = score_profiles(need(), solution(regions=regions), stats)
         assert m is not None

@@ -56,10 +56,12 @@ def test_cpv_reason_names_code_and_prefix() -> None:
 @pytest.mark.parametrize(
     ("regions", "detail"),
     [
-        (("1780",), "region: municipality 1780"),
-        (("17",), "region: municipality 1780 in county 17"),
+        (("1780",), "region: Karlstad"),
+        (("17",), "region: Karlstad in Värmlands län"),
         (("SE",), "region: all of Sweden"),
-        (("12", "17"), "region: municipality 1780 in county 17"),
+        (("12", "17"), "region: Karlstad in Värmlands län"),
+        (("SE311",), "region: Karlstad in Värmlands län"),
+        (("SE3",), "region: Karlstad in Värmlands län"),
     ],
 )
 def test_region_fits(regions: tuple[str, ...], detail: str) -> None:

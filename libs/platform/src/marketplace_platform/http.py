@@ -29,7 +29,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             {
                 "field": ".".join(loc) or "body",
                 "rule": err.get("type", "invalid"),
-                "message": err.get("msg", "invalid value"),
+                # pydantic prefixes a validator's own message; the message alone is the rule.
+                "message": err.get("msg", "invalid value").removeprefix("Value error, "),
             }
         )
     return out

@@ -34,6 +34,7 @@ __all__ = [
     "all_codes",
     "children_of",
     "is_known",
+    "known_cpv",
     "label",
     "level_of",
     "lookup",
@@ -230,6 +231,21 @@ def lookup(code: str) -> CpvCode | None:
     Raises InvalidCpvCode for malformed input.
     """
     return _vocabulary().get(normalize_cpv(code))
+
+
+def known_cpv(code: str) -> str:
+    """The bare eight digits of a code of CPV 2008; what every API that takes codes accepts.
+
+    Raises InvalidCpvCode for malformed input or a wrong check digit, UnknownCpvCode for a
+    well-formed code that CPV 2008 does not have.
+    """
+    digits = normalize_cpv(code)
+    if digits not in _vocabulary():
+        raise UnknownCpvCode(
+            f"unknown CPV code {code!r}: it is not one of the {len(_vocabulary())} codes of "
+            "CPV 2008 (search them at /v1/reference/cpv)"
+        )
+    return digits
 
 
 def is_known(code: str) -> bool:

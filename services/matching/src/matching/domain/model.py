@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, Literal, get_args
 
+from marketplace_contracts.reference import UnknownRegion, canonical_regions, county, municipality
+
 # Same spellings as the event contracts (marketplace_contracts.events); the domain keeps its
-# own copy so that it stays free of any dependency but PyStemmer.
+# own copy of these two so that the scoring code reads without the event models.
 Phase = Literal[
     "hypothesis",
     "validation",
@@ -78,14 +80,43 @@ def normalize_cpv_prefix(prefix: str) -> str:
     return p
 
 
-def normalize_region(region: str) -> str:
-    """ "SE", a two-digit county ("17") or a four-digit municipality ("1780")."""
+def region_codes(region: str) -> tuple[str, ...]:
+    """ "SE", a two-digit county ("17") or a four-digit municipality ("1780") as given; a NUTS
+    code as the counties it is ("SE311" -> "17", "SE31" -> "17", "20", "21")."""
     r = region.strip()
     if r.upper() == COUNTRY:
-        return COUNTRY
+        return (COUNTRY,)
     if r.isdigit() and len(r) in (2, 4):
-        return r
-    raise ValueError(f"region must be 'SE', a 2-digit county or a 4-digit municipality: {region!r}")
+        return (r,)
+    try:
+        return canonical_regions(r)
+    except UnknownRegion:
+        raise ValueError(
+            f"region must be 'SE', a 2-digit county, a 4-digit municipality or a NUTS code of "
+            f"Sweden: {region!r}"
+        ) from None
+
+
+def normalize_region(region: str) -> str:
+    """One place (a buyer's location): as region_codes, but a NUTS-1/2 area is refused."""
+    codes = region_codes(region)
+    if len(codes) != 1:
+        raise ValueError(f"a location is one municipality, county or 'SE', not {region!r}")
+    return codes[0]
+
+
+def _regions(regions: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({code for r in regions for code in region_codes(r)}))
+
+
+def place_name(code: str) -> str:
+    """ "Karlstad" for "1780", "Värmlands län" for "17", "Sverige" for "SE"; else the code."""
+    try:
+        if code == COUNTRY:
+            return "Sverige"
+        return municipality(code).name if len(code) == 4 else county(code).name
+    except UnknownRegion:
+        return code
 
 
 def county_of(location: str) -> str | None:
@@ -162,7 +193,7 @@ class SolutionProfile:
 
     def __post_init__(self) -> None:
         _set(self, "cpv_codes", _codes(self.cpv_codes))
-        _set(self, "regions", tuple(sorted({normalize_region(r) for r in self.regions})))
+        _set(self, "regions", _regions(self.regions))
         _set(self, "tags", _tags(self.tags))
         if self.maturity not in MATURITIES:
             raise ValueError(f"unknown maturity {self.maturity!r}")
@@ -192,7 +223,7 @@ class SubscriptionProfile:
             "cpv_prefixes",
             tuple(sorted({normalize_cpv_prefix(p) for p in self.cpv_prefixes})),
         )
-        _set(self, "regions", tuple(sorted({normalize_region(r) for r in self.regions})))
+        _set(self, "regions", _regions(self.regions))
         _set(self, "keywords", tuple(dict.fromkeys(k.strip() for k in self.keywords if k.strip())))
         _set(self, "phases", frozenset(self.phases))
         unknown = [p for p in self.phases if p not in PHASES]

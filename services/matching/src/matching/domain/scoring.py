@@ -57,6 +57,7 @@ from .model import (
     SolutionProfile,
     county_of,
     cpv_level,
+    place_name,
 )
 from .text import Analysis, Analyzer, Split, default_analyzer
 
@@ -477,12 +478,12 @@ def _region_detail(level: int, need: NeedProfile) -> str:
     loc = need.municipality_code
     name = REGION_LEVELS[level]
     if name is None:
-        return f"region: does not serve {loc}"
+        return f"region: does not serve {place_name(loc)}"
     if name == "country":
         return "region: serves all of Sweden"
     if name == "county" and len(loc) == 4:
-        return f"region: serves county {county_of(loc)}"
-    return f"region: serves {name} {loc}"
+        return f"region: serves {place_name(county_of(loc) or loc)}"
+    return f"region: serves {place_name(loc)}"
 
 
 def explain(

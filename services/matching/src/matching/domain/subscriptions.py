@@ -23,6 +23,7 @@ from .model import (
     Reason,
     SubscriptionProfile,
     county_of,
+    place_name,
 )
 from .scoring import cpv_label
 from .text import Analysis, Analyzer, default_analyzer, normalize, tokenize
@@ -157,11 +158,10 @@ def _region_hit(location: str, regions: Iterable[str]) -> str | None:
     if location in listed:
         if location == COUNTRY:
             return "region: all of Sweden"
-        kind = "municipality" if len(location) == 4 else "county"
-        return f"region: {kind} {location}"
+        return f"region: {place_name(location)}"
     county = county_of(location)
     if len(location) == 4 and county in listed:
-        return f"region: municipality {location} in county {county}"
+        return f"region: {place_name(location)} in {place_name(county)}"
     if COUNTRY in listed:
         return "region: all of Sweden"
     return None

@@ -7,8 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
-from marketplace_contracts.reference import InvalidCpvCode, UnknownRegion, municipality
-from marketplace_contracts.reference import normalize_cpv as normalize_known_cpv
+from marketplace_contracts.reference import (
+    InvalidCpvCode,
+    UnknownCpvCode,
+    UnknownRegion,
+    known_cpv,
+    municipality,
+)
 from marketplace_platform.auth import CurrentPrincipal
 from marketplace_platform.http import Invalid
 
@@ -77,8 +82,8 @@ def build_router(engine: MatchingEngine, runtime_stats: Any) -> APIRouter:
         codes = []
         for i, code in enumerate(request.cpv_codes):
             try:
-                codes.append(normalize_known_cpv(code))
-            except InvalidCpvCode as exc:
+                codes.append(known_cpv(code))
+            except (InvalidCpvCode, UnknownCpvCode) as exc:
                 raise Invalid(str(exc), field=f"cpv_codes.{i}") from None
         try:
             municipality(request.municipality_code)

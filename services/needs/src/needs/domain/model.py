@@ -25,10 +25,10 @@ from marketplace_contracts.events import (
 from marketplace_contracts.process import PHASES, WITHDRAWN, allowed_moves, is_backward
 from marketplace_contracts.reference import (
     InvalidCpvCode,
+    UnknownCpvCode,
     UnknownRegion,
-    is_known,
+    known_cpv,
     municipality,
-    normalize_cpv,
     population_of,
     swedish_sort_key,
 )
@@ -59,11 +59,9 @@ def normalize_cpv_codes(codes: list[str], field_name: str = "cpv_codes") -> list
     out: list[str] = []
     for i, code in enumerate(codes):
         try:
-            digits = normalize_cpv(code)
-        except InvalidCpvCode as exc:
+            digits = known_cpv(code)
+        except (InvalidCpvCode, UnknownCpvCode) as exc:
             raise InvalidInput(str(exc), field=f"{field_name}.{i}") from None
-        if not is_known(digits):
-            raise InvalidInput(f"unknown CPV code {code!r}", field=f"{field_name}.{i}")
         if digits not in out:
             out.append(digits)
     return out

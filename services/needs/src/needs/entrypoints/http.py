@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
-from marketplace_contracts.reference import municipality, swedish_sort_key
+from marketplace_contracts.reference import municipality, nuts_code_of, swedish_sort_key
 from marketplace_platform.auth import CurrentPrincipal, Principal, require_role
 from marketplace_platform.live import InboxBroadcaster
 
@@ -109,6 +109,7 @@ def need_out(need: Need) -> NeedOut:
             "municipality_code": need.municipality_code,
             "municipality_name": place.name,
             "county_code": place.county_code,
+            "nuts_code": nuts_code_of(place.county_code),
             "tags": need.tags,
             "language": need.language,
             "budget_sek": need.budget_sek,
@@ -197,14 +198,15 @@ def needs_router(service: NeedsService, inbox: InboxService) -> APIRouter:
         response_model=NeedList,
         summary="Search published needs",
         description="Filters: `cpv` (a prefix '805' or a code '80500000-9'), `region` "
-        "(municipality '1780', county '17' or 'SE'), `phase`, `q` (Swedish/English text, "
+        "(municipality '1780', county '17', a NUTS code 'SE311' or 'SE31', or 'SE'), `phase`, "
+        "`q` (Swedish/English text, "
         "compound-aware). Sorted by publication, newest first, then id; paginated.",
         responses=errors(E401, E422),
     )
     async def search_needs(  # noqa: PLR0917 - FastAPI query parameters
         principal: CurrentPrincipal,
         cpv: Annotated[str | None, Query(max_length=12, examples=["805"])] = None,
-        region: Annotated[str | None, Query(max_length=4, examples=["17"])] = None,
+        region: Annotated[str | None, Query(max_length=5, examples=["17", "SE311"])] = None,
         phase: Annotated[str | None, Query(max_length=20, examples=["validation"])] = None,
         q: Annotated[str | None, Query(max_length=200, examples=["utbildning"])] = None,
         page: Annotated[int, Query(ge=1, le=10_000)] = 1,

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from marketplace_contracts.events import Phase
+from marketplace_contracts.reference import InvalidCpvCode, UnknownCpvCode, known_cpv
 
 from ..domain.errors import InvalidInput
 from ..domain.model import check_municipality, normalize_cpv_codes
@@ -16,7 +24,19 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
-CpvCodeIn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)]
+
+
+def _known_cpv(value: str) -> str:
+    try:
+        return known_cpv(value)
+    except (InvalidCpvCode, UnknownCpvCode) as exc:
+        raise ValueError(str(exc)) from None
+
+
+# Checked one by one, so that an error names its item ("cpv_codes.2").
+CpvCodeIn = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=12), AfterValidator(_known_cpv)
+]
 MunicipalityCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4)]
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)]
@@ -224,6 +244,9 @@ class NeedOut(BaseModel):
     municipality_code: str
     municipality_name: str
     county_code: str
+    nuts_code: str | None = Field(
+        default=None, description="NUTS-3 code of the need's county (e.g. 'SE311' for Värmland)"
+    )
     tags: list[str]
     language: str
     budget_sek: int | None

@@ -109,7 +109,9 @@ class NeedsService:
                 parsed = parse_region(region)
             except UnknownRegion as exc:
                 raise InvalidInput(str(exc), field="region") from None
-            if parsed.kind == "county":
+            if parsed.kind == "nuts":
+                query["county_code"] = {"$in": list(parsed.county_codes)}
+            elif parsed.kind == "county":
                 query["county_code"] = parsed.code
             elif parsed.kind == "municipality":
                 query["municipality_code"] = parsed.code

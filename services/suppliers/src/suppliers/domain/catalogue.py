@@ -16,9 +16,10 @@ from marketplace_contracts.events import Maturity
 from marketplace_contracts.reference import (
     COUNTRY_CODE,
     InvalidCpvCode,
+    UnknownCpvCode,
     UnknownRegion,
-    normalize_cpv,
-    parse_region,
+    canonical_regions,
+    known_cpv,
 )
 
 from .errors import RuleViolation
@@ -60,13 +61,13 @@ def _dedupe(values: list[str]) -> list[str]:
 
 
 def normalize_cpv_codes(values: list[str], field_name: str = "cpv_codes") -> list[str]:
-    """CPV codes as bare eight digits ("80500000-9" -> "80500000"), deduplicated."""
+    """Codes of CPV 2008 as bare eight digits ("80500000-9" -> "80500000"), deduplicated."""
     _check_size(values, field_name, minimum=1, maximum=LIST_MAX)
     out = []
     for i, value in enumerate(values):
         try:
-            out.append(normalize_cpv(value))
-        except InvalidCpvCode as exc:
+            out.append(known_cpv(value))
+        except (InvalidCpvCode, UnknownCpvCode) as exc:
             raise RuleViolation(f"{field_name}.{i}", str(exc)) from None
     return _dedupe(out)
 
@@ -74,12 +75,13 @@ def normalize_cpv_codes(values: list[str], field_name: str = "cpv_codes") -> lis
 def normalize_regions(
     values: list[str], field_name: str = "regions", *, minimum: int = 1
 ) -> list[str]:
-    """Region references ("SE", county "17", municipality "1780"); "SE" covers all others."""
+    """Region references ("SE", county "17", municipality "1780", NUTS "SE311") in their stored
+    form (a NUTS-3 code is its county, NUTS-1/2 its counties); "SE" covers all others."""
     _check_size(values, field_name, minimum=minimum, maximum=LIST_MAX)
-    out = []
+    out: list[str] = []
     for i, value in enumerate(values):
         try:
-            out.append(parse_region(value).code)
+            out.extend(canonical_regions(value))
         except UnknownRegion as exc:
             raise RuleViolation(f"{field_name}.{i}", str(exc)) from None
     out = _dedupe(out)

@@ -148,6 +148,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 
+REGIONS_HELP = 'municipality "1780", county "17", NUTS "SE311" or "SE31", or "SE"'
+
 
 def example(code: int, value: Any, description: str = "") -> dict[int | str, dict[str, Any]]:
     return {
@@ -188,7 +190,7 @@ class ProfileIn(BaseModel):
     name: str = Field(max_length=200)
     organisation_number: str = Field(description="Swedish organisation number, NNNNNN-NNNN")
     contact: Contact
-    regions: list[str] = Field(description='regions served: "1780", "17" or "SE"')
+    regions: list[str] = Field(description=f"regions served: {REGIONS_HELP}")
 
 
 class SolutionIn(BaseModel):
@@ -217,7 +219,7 @@ class SolutionIn(BaseModel):
     name: str
     description: str
     cpv_codes: list[str] = Field(description='"80500000" or "80500000-9"')
-    regions: list[str] = Field(description='municipality "1780", county "17" or "SE"')
+    regions: list[str] = Field(description=REGIONS_HELP)
     maturity: Maturity
     tags: list[str] = []
     price_model: str | None = None
@@ -339,7 +341,7 @@ def build_router(
     async def list_solutions(
         _: CurrentPrincipal,
         cpv: Annotated[str | None, Query(description='CPV prefix "805" or code')] = None,
-        region: Annotated[str | None, Query(description='serves "1780", "17" or "SE"')] = None,
+        region: Annotated[str | None, Query(description=f"serves {REGIONS_HELP}")] = None,
         q: Annotated[
             str | None, Query(max_length=200, description="words in name, description, tags")
         ] = None,

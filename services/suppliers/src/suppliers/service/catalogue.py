@@ -70,13 +70,14 @@ def _serves(regions: list[str], wanted: str) -> bool:
     region = parse_region(wanted)
     if region.kind == "country":
         return True
+    counties = region.county_codes if region.kind == "nuts" else (region.code,)
     for served in regions:
         if served in (COUNTRY_CODE, region.code):
             return True
         if region.kind == "municipality" and region_covers(served, region.code):
             return True
-        if region.kind == "county" and len(served) == 4 and served[:2] == region.code:
-            return True
+        if region.kind in ("county", "nuts") and served[:2] in counties:
+            return True  # a county of the area, or a municipality in one
     return False
 
 
