@@ -42,6 +42,8 @@ from dataclasses import dataclass, fields
 from operator import itemgetter
 from typing import Final, Literal, NamedTuple, Protocol
 
+from marketplace_contracts.reference import lookup
+
 from .model import (
     COUNTRY,
     CPV_LEVEL_DIGITS,
@@ -138,50 +140,6 @@ PHASE_MATURITY_FIT: Final[dict[Phase, tuple[float, float, float, float]]] = {
 MATURITY_INDEX: Final[dict[Maturity, int]] = {m: i for i, m in enumerate(MATURITIES)}
 PHASE_INDEX: Final[dict[Phase, int]] = {p: i for i, p in enumerate(PHASES)}
 
-# Optional labels for explanations (divisions and the groups the seed cases use).
-CPV_LABELS: Final[dict[str, str]] = {
-    "03": "Agricultural, farming, fishing, forestry and related products",
-    "09": "Petroleum products, fuel, electricity and other sources of energy",
-    "15": "Food, beverages, tobacco and related products",
-    "18": "Clothing, footwear, luggage articles and accessories",
-    "30": "Office and computing machinery, equipment and supplies",
-    "31": "Electrical machinery, apparatus, equipment and consumables; lighting",
-    "32": "Radio, television, communication, telecommunication and related equipment",
-    "33": "Medical equipments, pharmaceuticals and personal care products",
-    "34": "Transport equipment and auxiliary products to transportation",
-    "35": "Security, fire-fighting, police and defence equipment",
-    "37": "Musical instruments, sport goods, games, toys, handicraft, art materials",
-    "38": "Laboratory, optical and precision equipments",
-    "39": "Furniture, furnishings, domestic appliances and cleaning products",
-    "42": "Industrial machinery",
-    "43": "Machinery for mining, quarrying, construction equipment",
-    "44": "Construction structures and materials",
-    "45": "Construction work",
-    "48": "Software package and information systems",
-    "50": "Repair and maintenance services",
-    "55": "Hotel, restaurant and retail trade services",
-    "555": "Canteen and catering services",
-    "60": "Transport services (excl. waste transport)",
-    "64": "Postal and telecommunications services",
-    "66": "Financial and insurance services",
-    "70": "Real estate services",
-    "71": "Architectural, construction, engineering and inspection services",
-    "72": "IT services: consulting, software development, Internet and support",
-    "722": "Software programming and consultancy services",
-    "73": "Research and development services and related consultancy services",
-    "75": "Administration, defence and social security services",
-    "77": "Agricultural, forestry, horticultural, aquacultural and apicultural services",
-    "79": "Business services: law, marketing, consulting, recruitment, printing and security",
-    "80": "Education and training services",
-    "805": "Training services",
-    "85": "Health and social work services",
-    "853": "Social work and related services",
-    "90": "Sewage, refuse, cleaning and environmental services",
-    "906": "Cleaning and sanitation services in urban or rural areas",
-    "92": "Recreational, cultural and sporting services",
-    "98": "Other community, social and personal services",
-}
-
 
 # -- component scorers --------------------------------------------------------------------
 
@@ -221,8 +179,13 @@ def best_cpv_overlap(
     return best, prefix
 
 
+@functools.lru_cache(maxsize=8192)
 def cpv_label(prefix: str) -> str | None:
-    return CPV_LABELS.get(prefix)
+    """The English label of the code a prefix stands for ("805" -> "Training services")."""
+    if not prefix.isdigit() or len(prefix) > 8:
+        return None
+    entry = lookup(prefix.ljust(8, "0"))
+    return entry.label_en if entry is not None else None
 
 
 def region_level(location: str, regions: Container[str]) -> int:
