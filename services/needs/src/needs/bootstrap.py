@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import FastAPI
 
 from marketplace_platform.http import create_app
@@ -14,8 +16,10 @@ from .adapters.repository import (
     InboxRepository,
     NeedsRepository,
 )
+from .domain import vocabulary
 from .entrypoints import consumers
 from .entrypoints.http import inbox_router, install_domain_errors, needs_router
+from .entrypoints.reference import reference_router
 from .service.handlers import InboxService, NeedsService
 from .settings import NeedsSettings
 
@@ -46,12 +50,20 @@ def build(settings: NeedsSettings | None = None) -> FastAPI:
         await needs.ensure_indexes()
         await inbox_repo.ensure_indexes()
 
+    async def warm_reference_index() -> None:
+        if settings.warm_reference_index:
+            threading.Thread(target=vocabulary.index, name="cpv-index", daemon=True).start()
+
     app = create_app(
         runtime,
         title=TITLE,
         description=DESCRIPTION,
-        routers=[needs_router(service, inbox), inbox_router(inbox, broadcaster)],
-        on_start=[ensure_indexes],
+        routers=[
+            needs_router(service, inbox),
+            inbox_router(inbox, broadcaster),
+            reference_router(),
+        ],
+        on_start=[ensure_indexes, warm_reference_index],
     )
     install_domain_errors(app)
     app.state.broadcaster = broadcaster

@@ -13,3 +13,6 @@ class NeedsSettings(ServiceSettings):
     service_name: str = "needs"
     database_name: str = "marketplace_needs"
     port: int = 8001
+    # Build the CPV search index in the background at start, so that the first person to
+    # search codes does not wait for it (about 1.5 s of one core).
+    warm_reference_index: bool = True

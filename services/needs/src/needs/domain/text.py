@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from functools import cache
 from typing import Final
 
@@ -24,6 +24,11 @@ MIN_SUFFIX: Final = 5
 MIN_PREFIX: Final = 4
 COMPOUND_MIN_LENGTH: Final = 9
 MAX_QUERY_TOKENS: Final = 12
+MIN_PART: Final = 3
+# Swedish joins compound parts with these linking letters ("ordning-s-vakter").
+LINKING_LETTERS: Final = frozenset("se")
+OPEN_REST: Final = 6
+_SNOWBALL: Final = {"sv": "swedish", "en": "english"}
 
 
 def _words(text: str) -> frozenset[str]:
@@ -77,6 +82,78 @@ def variants(token: str) -> set[str]:
     """The token and its Swedish and English stems."""
     out = {token, _stemmer("swedish").stemWord(token), _stemmer("english").stemWord(token)}
     return {v for v in out if len(v) > 1}
+
+
+def stem(token: str, language: str) -> str:
+    """The Snowball stem of one normalized token, in "sv" or "en"."""
+    return str(_stemmer(_SNOWBALL[language]).stemWord(token))
+
+
+def split_compound(
+    word: str,
+    known: Container[str],
+    min_part: int = MIN_PART,
+    open_modifier: int = 0,
+    heads: Container[str] | None = None,
+) -> tuple[str, ...]:
+    """A compound's parts, each a known word of at least `min_part` letters, fewest first.
+
+    Unlike the suffixes of `index_terms`, which serve prefix search, these are whole words
+    ("snöröjning" -> "snö", "röjning"), so that a ranking can weigh each part once. Parts may
+    be joined by a linking letter ("ordningsvakter" -> "ordning", "vakter"). With
+    `open_modifier` > 0, a first part of at least that many letters may be unknown when the
+    rest splits into known words ("arkivtjänster" -> "arkiv", "tjänster"): Swedish forms
+    many compounds from a modifier that never stands alone in a word list. `heads`, if
+    given, is what the last part may be instead (only the head of a compound is inflected:
+    "ordnings-vakter"). Returns () when the word is not a compound.
+    """
+    best: list[tuple[str, ...] | None] = [None] * len(word) + [()]
+    for i in range(len(word) - min_part, -1, -1):
+        best[i] = _fewest_parts(word, i, (known, known if heads is None else heads), min_part, best)
+    parts = best[0]
+    if (parts is None or len(parts) < 2) and open_modifier:
+        parts = _open_modifier(word, open_modifier, best)
+    return parts if parts is not None and len(parts) > 1 else ()
+
+
+def _open_modifier(
+    word: str, min_length: int, best: list[tuple[str, ...] | None]
+) -> tuple[str, ...] | None:
+    """The shortest unknown first part before a known rest ("vakt" + "tjänster").
+
+    The rest must be long: short known endings occur by chance ("kardiovasku" + "lära").
+    """
+    for end in range(min_length, len(word) - OPEN_REST + 1):
+        for start_of_rest in (end, end + 1):
+            linked = start_of_rest == end + 1
+            if linked and word[end] not in LINKING_LETTERS:
+                continue
+            rest = best[start_of_rest] if start_of_rest < len(word) else None
+            if rest and len(word) - start_of_rest >= OPEN_REST:
+                return (word[:end], *rest)
+    return None
+
+
+def _fewest_parts(
+    word: str,
+    start: int,
+    known: tuple[Container[str], Container[str]],
+    min_part: int,
+    best: list[tuple[str, ...] | None],
+) -> tuple[str, ...] | None:
+    found: tuple[str, ...] | None = None
+    last = len(word) - 1 if start == 0 else len(word)  # the whole word is no split
+    for end in range(start + min_part, last + 1):
+        part = word[start:end]
+        if part not in known[end == len(word)]:
+            continue
+        rests = [best[end]]
+        if end < len(word) - 1 and word[end] in LINKING_LETTERS:
+            rests.append(best[end + 1])
+        for rest in rests:
+            if rest is not None and (found is None or len(rest) + 1 < len(found)):
+                found = (part, *rest)
+    return found
 
 
 def _compound_parts(token: str) -> set[str]:
