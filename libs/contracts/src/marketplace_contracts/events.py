@@ -85,6 +85,8 @@ class NeedState(Payload):
     cosigner_orgs: list[str] = []
     budget_sek: int | None = None
     timeline: str | None = None
+    # When the need was first published; lets every reader order the list the same way.
+    published_at: datetime | None = None
 
     topic: ClassVar[str] = "needs"
 

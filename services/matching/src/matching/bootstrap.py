@@ -8,8 +8,8 @@ from fastapi import FastAPI
 
 from marketplace_platform.http import create_app
 from marketplace_platform.runtime import ServiceRuntime
+from marketplace_platform.state_reader import KafkaStateReader
 
-from .adapters.state_reader import KafkaStateReader
 from .adapters.store import MatchingStore
 from .entrypoints import consumers
 from .entrypoints.http import build_router

@@ -6,9 +6,11 @@ import threading
 
 from fastapi import FastAPI
 
+from marketplace_contracts.events import CloudEvent
 from marketplace_platform.http import create_app
 from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.runtime import ServiceRuntime
+from marketplace_platform.state_reader import KafkaStateReader
 
 from .adapters.repository import (
     OUTBOX_COLLECTIONS,
@@ -17,6 +19,7 @@ from .adapters.repository import (
     NeedsRepository,
 )
 from .domain import vocabulary
+from .domain.listing import NeedListing
 from .entrypoints import consumers
 from .entrypoints.http import inbox_router, install_domain_errors, needs_router
 from .entrypoints.reference import reference_router
@@ -37,7 +40,8 @@ def build(settings: NeedsSettings | None = None) -> FastAPI:
     adoptions = AdoptionsRepository(runtime.db, settings.source)
     inbox_repo = InboxRepository(runtime.db)
     broadcaster = InboxBroadcaster()
-    service = NeedsService(needs, adoptions, runtime.relay)
+    listing = NeedListing()
+    service = NeedsService(needs, adoptions, runtime.relay, listing)
     inbox = InboxService(inbox_repo, needs, broadcaster)
 
     consumers.register(runtime, inbox)
@@ -45,6 +49,16 @@ def build(settings: NeedsSettings | None = None) -> FastAPI:
         "needs", "need.published, need.updated, need.phase-changed, need.cosigned, need.withdrawn"
     )
     runtime.declare_publication("adoptions", "adoption.recorded: implementations and adoptions")
+
+    async def follow_needs(event: CloudEvent) -> None:
+        service.apply_to_listing(event.payload(), event.time)
+
+    # The list of published needs is answered from memory, rebuilt from the needs topic
+    # before the service answers and kept current from it (this and every other instance).
+    reader = KafkaStateReader(
+        settings.kafka_bootstrap_servers, [runtime.topics.needs], follow_needs, "needs-listing"
+    )
+    runtime.before_consuming.append(reader.start)
 
     async def ensure_indexes() -> None:
         await needs.ensure_indexes()
@@ -64,6 +78,7 @@ def build(settings: NeedsSettings | None = None) -> FastAPI:
             reference_router(),
         ],
         on_start=[ensure_indexes, warm_reference_index],
+        on_stop=[reader.stop],
     )
     install_domain_errors(app)
     app.state.broadcaster = broadcaster

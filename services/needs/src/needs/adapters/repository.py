@@ -7,8 +7,9 @@ the consumers as upserts keyed by the deterministic ids of the matching service.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -112,8 +113,10 @@ class NeedsRepository:
         self.source = source
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("buyer_org", ASCENDING)])
-        await self.collection.create_index([("status", ASCENDING), ("published_at", DESCENDING)])
+        # The buyer's own list (MongoDB answers it from this; FerretDB 1.x reads the table).
+        await self.collection.create_index(
+            [("buyer_org", ASCENDING), ("created_at", DESCENDING), ("_id", ASCENDING)]
+        )
         await self.collection.create_index([("cpv_prefixes", ASCENDING)])
         await self.collection.create_index([("search_terms", ASCENDING)])
 
@@ -128,25 +131,35 @@ class NeedsRepository:
         events = _events(need.take_events(), self.source)
         return await save(self.collection, need_to_doc(need), events, expected_rev)
 
-    async def list_of(self, org: str, *, skip: int, limit: int) -> tuple[list[Need], int]:
-        order = [("created_at", DESCENDING), ("_id", ASCENDING)]
-        return await self._page({"buyer_org": org}, order, skip, limit)
+    async def get_many(self, need_ids: list[str]) -> list[Need | None]:
+        """Needs by id, in the order asked, each read by `_id` alone and all at once."""
+        docs = await asyncio.gather(
+            *(
+                self.collection.find_one({"_id": i}, projection={"outbox": 0, "search_terms": 0})
+                for i in need_ids
+            )
+        )
+        return [need_from_doc(d) if d is not None else None for d in docs]
 
-    async def search(self, query: Document, *, skip: int, limit: int) -> tuple[list[Need], int]:
-        order = [("published_at", DESCENDING), ("_id", ASCENDING)]
-        return await self._page(query, order, skip, limit)
-
-    async def _page(
-        self, query: Document, order: list[tuple[str, int]], skip: int, limit: int
-    ) -> tuple[list[Need], int]:
-        total = await self.collection.count_documents(query)
+    async def list_of(
+        self, org: str, *, after: tuple[float, str] | None, limit: int
+    ) -> tuple[list[Need], bool]:
+        """An organisation's own needs, drafts included, newest first (keyset by created_at
+        and id); whether more follow. FerretDB 1.x reads the collection for this filter."""
+        query: Document = {"buyer_org": org}
+        if after is not None:
+            created = datetime.fromtimestamp(-after[0], UTC)
+            query["$or"] = [
+                {"created_at": {"$lt": created}},
+                {"created_at": created, "_id": {"$gt": after[1]}},
+            ]
         cursor = (
             self.collection.find(query, projection={"outbox": 0, "search_terms": 0})
-            .sort(order)
-            .skip(skip)
-            .limit(limit)
+            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+            .limit(limit + 1)
         )
-        return [need_from_doc(d) async for d in cursor], total
+        items = [need_from_doc(d) async for d in cursor]
+        return items[:limit], len(items) > limit
 
 
 class AdoptionsRepository:

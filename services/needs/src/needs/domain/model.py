@@ -246,6 +246,7 @@ class Need:
             cosigner_orgs=self.cosigner_orgs(),
             budget_sek=self.budget_sek,
             timeline=self.timeline,
+            published_at=self.published_at,
         )
 
     def publish(self, *, org: str, by: str, now: datetime) -> None:

@@ -144,9 +144,7 @@ def need_out(need: Need) -> NeedOut:
 
 
 def page_out(page: Page) -> NeedList:
-    return NeedList(
-        items=[need_out(n) for n in page.items], total=page.total, page=page.page, limit=page.limit
-    )
+    return NeedList(items=[need_out(n) for n in page.items], next=page.next)
 
 
 def entry_out(doc: dict[str, Any]) -> InboxEntryOut:
@@ -200,7 +198,8 @@ def needs_router(service: NeedsService, inbox: InboxService) -> APIRouter:
         description="Filters: `cpv` (a prefix '805' or a code '80500000-9'), `region` "
         "(municipality '1780', county '17', a NUTS code 'SE311' or 'SE31', or 'SE'), `phase`, "
         "`q` (Swedish/English text, "
-        "compound-aware). Sorted by publication, newest first, then id; paginated.",
+        "compound-aware). Sorted by publication, newest first, then id; a page's `next` is "
+        "the `cursor` of the following one (null on the last page).",
         responses=errors(E401, E422),
     )
     async def search_needs(  # noqa: PLR0917 - FastAPI query parameters
@@ -209,11 +208,11 @@ def needs_router(service: NeedsService, inbox: InboxService) -> APIRouter:
         region: Annotated[str | None, Query(max_length=5, examples=["17", "SE311"])] = None,
         phase: Annotated[str | None, Query(max_length=20, examples=["validation"])] = None,
         q: Annotated[str | None, Query(max_length=200, examples=["utbildning"])] = None,
-        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> NeedList:
         result = await service.search(
-            cpv=cpv, region=region, phase=phase, q=q, page=page, limit=limit
+            cpv=cpv, region=region, phase=phase, q=q, cursor=cursor, limit=limit
         )
         return page_out(result)
 
@@ -225,10 +224,10 @@ def needs_router(service: NeedsService, inbox: InboxService) -> APIRouter:
     )
     async def my_needs(
         principal: Buyer,
-        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> NeedList:
-        return page_out(await service.mine(actor_of(principal), page, limit))
+        return page_out(await service.mine(actor_of(principal), cursor, limit))
 
     @router.get(
         "/needs/{need_id}",

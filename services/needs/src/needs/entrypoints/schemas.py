@@ -266,9 +266,9 @@ class NeedOut(BaseModel):
 
 class NeedList(BaseModel):
     items: list[NeedOut]
-    total: int
-    page: int
-    limit: int
+    next: str | None = Field(
+        default=None, description="the `cursor` of the next page; null on the last page"
+    )
 
 
 class ReasonOut(BaseModel):

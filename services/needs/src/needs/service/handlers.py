@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from marketplace_contracts.events import CloudEvent, MatchFound, ScalingOpportunity
+from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.process import PHASES, WITHDRAWN
 from marketplace_contracts.reference import (
     InvalidCpvCode,
@@ -30,6 +30,14 @@ from ..adapters.repository import (
     NeedsRepository,
 )
 from ..domain.errors import InvalidInput, NotFoundError, NotPermitted, RuleConflict
+from ..domain.listing import (
+    Key,
+    ListQuery,
+    NeedListing,
+    cursor_of,
+    key_of_cursor,
+    listed_after,
+)
 from ..domain.model import Adoption, Need
 from ..domain.text import query_terms
 
@@ -52,9 +60,7 @@ class Actor:
 @dataclass(frozen=True)
 class Page:
     items: list[Need]
-    total: int
-    page: int
-    limit: int
+    next: str | None  # the cursor of the next page; None on the last one
 
 
 class NeedsService:
@@ -63,12 +69,20 @@ class NeedsService:
         needs: NeedsRepository,
         adoptions: AdoptionsRepository,
         relay: OutboxRelay,
+        listing: NeedListing,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.needs = needs
         self.adoptions = adoptions
         self.relay = relay
+        self.listing = listing
         self.clock = clock
+
+    def apply_to_listing(self, payload: Payload, at: datetime) -> None:
+        """One event of the needs topic (or of this instance's own write) into the list."""
+        entry = listed_after(payload, self.listing.get(payload.partition_key()), event_time=at)
+        if entry is not None:
+            self.listing.put(entry)
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -78,9 +92,11 @@ class NeedsService:
             raise NotFoundError(f"no need {need_id!r} is visible to {actor.org}")
         return found[0]
 
-    async def mine(self, actor: Actor, page: int, limit: int) -> Page:
-        items, total = await self.needs.list_of(actor.org, skip=(page - 1) * limit, limit=limit)
-        return Page(items, total, page, limit)
+    async def mine(self, actor: Actor, cursor: str | None, limit: int) -> Page:
+        after = _read_cursor(cursor)
+        items, more = await self.needs.list_of(actor.org, after=after, limit=limit)
+        last = items[-1] if items and more else None
+        return Page(items, cursor_of(own_key(last)) if last else None)
 
     async def search(
         self,
@@ -89,38 +105,16 @@ class NeedsService:
         region: str | None,
         phase: str | None,
         q: str | None,
-        page: int,
+        cursor: str | None,
         limit: int,
     ) -> Page:
-        query: Document = {"published_at": {"$ne": None}}
-        if phase:
-            if phase not in (*PHASES, WITHDRAWN):
-                raise InvalidInput(
-                    f"unknown phase {phase!r}; phases are {', '.join([*PHASES, WITHDRAWN])}",
-                    field="phase",
-                )
-            query["phase"] = phase
-        else:
-            query["status"] = "published"
-        if cpv:
-            query["cpv_prefixes"] = cpv_search_prefix(cpv)
-        if region:
-            try:
-                parsed = parse_region(region)
-            except UnknownRegion as exc:
-                raise InvalidInput(str(exc), field="region") from None
-            if parsed.kind == "nuts":
-                query["county_code"] = {"$in": list(parsed.county_codes)}
-            elif parsed.kind == "county":
-                query["county_code"] = parsed.code
-            elif parsed.kind == "municipality":
-                query["municipality_code"] = parsed.code
-        if q:
-            groups = query_terms(q)
-            if groups:
-                query["$and"] = [{"search_terms": {"$in": g}} for g in groups]
-        items, total = await self.needs.search(query, skip=(page - 1) * limit, limit=limit)
-        return Page(items, total, page, limit)
+        """Published needs, newest first: answered from the in-memory listing, then the
+        page's documents read by id (the one lookup FerretDB 1.x answers from an index)."""
+        query = list_query(cpv=cpv, region=region, phase=phase, q=q)
+        ids, more = self.listing.page(query, after=_read_cursor(cursor), limit=limit)
+        found = await self.needs.get_many(ids)
+        items = [need for need in found if need is not None]
+        return Page(items, cursor_of(self.listing.key_of(ids[-1])) if more else None)
 
     # --- commands ------------------------------------------------------------------------
 
@@ -149,14 +143,18 @@ class NeedsService:
                 raise NotFoundError(f"no need {need_id!r} is visible to {actor.org}")
             need, rev = found
             result = change(need)
-            has_events = bool(need.pending)
+            events = list(need.pending)
             try:
                 await self.needs.save(need, rev)
             except ConcurrentModification:
                 if attempt + 1 == ATTEMPTS:
                     raise
                 continue
-            if has_events:
+            if events:
+                # The buyer sees its change in the list at once; Kafka brings the same
+                # events to every other instance (and here again, ignored by version).
+                for payload in events:
+                    self.apply_to_listing(payload, need.updated_at)
                 await self.relay.publish_pending(NEEDS, need.id)
             return need, result
         raise AssertionError("unreachable")
@@ -242,6 +240,51 @@ class NeedsService:
             ) from None
         await self.relay.publish_pending(ADOPTIONS, adoption.id)
         return adoption
+
+
+def list_query(
+    *, cpv: str | None, region: str | None, phase: str | None, q: str | None
+) -> ListQuery:
+    """The list filters of the API, validated, each naming its field when it is refused."""
+    if phase and phase not in (*PHASES, WITHDRAWN):
+        raise InvalidInput(
+            f"unknown phase {phase!r}; phases are {', '.join([*PHASES, WITHDRAWN])}",
+            field="phase",
+        )
+    counties: tuple[str, ...] = ()
+    municipality_code = None
+    if region:
+        try:
+            parsed = parse_region(region)
+        except UnknownRegion as exc:
+            raise InvalidInput(str(exc), field="region") from None
+        if parsed.kind == "nuts":
+            counties = parsed.county_codes
+        elif parsed.kind == "county":
+            counties = (parsed.code,)
+        elif parsed.kind == "municipality":
+            municipality_code = parsed.code
+    return ListQuery(
+        phase=phase or None,
+        cpv_prefix=cpv_search_prefix(cpv) if cpv else None,
+        county_codes=counties,
+        municipality_code=municipality_code,
+        term_groups=tuple(tuple(g) for g in query_terms(q)) if q else (),
+    )
+
+
+def _read_cursor(cursor: str | None) -> Key | None:
+    if not cursor:
+        return None
+    try:
+        return key_of_cursor(cursor)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="cursor") from None
+
+
+def own_key(need: Need) -> Key:
+    """Where a need stands in its buyer's own list: newest draft first, then id."""
+    return (-need.created_at.timestamp(), need.id)
 
 
 def cpv_search_prefix(value: str) -> str:

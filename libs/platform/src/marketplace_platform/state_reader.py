@@ -1,11 +1,10 @@
-"""Rebuilds matching's in-memory read model from Kafka alone.
+"""Rebuilds an in-memory read model from Kafka alone (matching's index, the needs list).
 
-Every instance reads the whole of the needs, solutions, subscriptions and adoptions topics
-(all partitions, outside any consumer group, from the beginning): solutions and
-subscriptions are compacted state, needs and adoptions are kept without time limit. Once
-the reader has reached the end offsets it saw at start, the instance is *caught up* and its
-group subscribers may start; afterwards it keeps tailing, so every instance holds the whole
-index while the work is split across the group.
+Every instance reads the whole of the topics it is given (all partitions, outside any
+consumer group, from the beginning): solutions and subscriptions are compacted state, needs
+and adoptions are kept without time limit. Once the reader has reached the end offsets it saw
+at start, the instance is *caught up* and may answer from its model; afterwards it keeps
+tailing, so every instance holds the whole model and sees the writes of every other one.
 """
 
 from __future__ import annotations
@@ -27,7 +26,10 @@ Apply = Callable[[CloudEvent], Awaitable[None]]
 
 
 class KafkaStateReader:
-    def __init__(self, bootstrap: str, topics: list[str], apply: Apply) -> None:
+    def __init__(
+        self, bootstrap: str, topics: list[str], apply: Apply, name: str = "state-reader"
+    ) -> None:
+        self.name = name
         self.bootstrap = bootstrap
         self.topics = topics
         self.apply = apply
@@ -52,7 +54,7 @@ class KafkaStateReader:
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         self._targets = {tp: off for tp, off in ends.items() if off > 0}
-        self._task = asyncio.create_task(self._run(), name="matching-state-reader")
+        self._task = asyncio.create_task(self._run(), name=self.name)
         if not self._targets:
             self.caught_up.set()
         await asyncio.wait_for(self.caught_up.wait(), timeout)
