@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
-from marketplace_platform.mongo import retry_upsert, upsert_many
+from marketplace_platform.mongo import document_lock, retry_upsert, upsert_many
 from marketplace_platform.outbox import save
 
 from ..domain.model import (
@@ -203,7 +203,12 @@ def _match_fields(match: MatchFound, at: datetime) -> Document:
 
 
 class InboxRepository:
-    """Inbox entries (matches and scaling opportunities) and the matches of each need."""
+    """Inbox entries (matches and scaling opportunities) and the matches of each need.
+
+    A need's matches are one document keyed by the need's id (`solutions`: the match of each
+    solution), so that reading them is a lookup by `_id`, the one read FerretDB 1.x answers
+    from an index. match.found is keyed by need, so one consumer writes a need's document.
+    """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.inbox = db[INBOX]
@@ -211,7 +216,6 @@ class InboxRepository:
 
     async def ensure_indexes(self) -> None:
         await self.inbox.create_index([("buyer_org", ASCENDING), ("created_at", DESCENDING)])
-        await self.matches.create_index([("need_id", ASCENDING)])
 
     async def upsert_match(self, match: MatchFound, at: datetime) -> Document:
         return (await self.upsert_matches([match], at))[0]
@@ -220,7 +224,10 @@ class InboxRepository:
         """Many matches at once: one insert per collection for the new ones; returns the
         inbox entries as stored (a re-ranked match updates its entry, read state kept)."""
         fields = [(m.match_id, _match_fields(m, at)) for m in matches]
-        await upsert_many(self.matches, [{"_id": i, **f} for i, f in fields], {"created_at": at})
+        by_need: dict[str, list[Document]] = {}
+        for _, f in fields:
+            by_need.setdefault(f["need_id"], []).append(f)
+        await asyncio.gather(*(self._merge_matches(n, found) for n, found in by_need.items()))
         return await upsert_many(
             self.inbox,
             [{"_id": i, **f, "kind": "match"} for i, f in fields],
@@ -283,5 +290,23 @@ class InboxRepository:
             doc = await self.inbox.find_one({"_id": entry_id}) or doc
         return doc
 
+    async def _merge_matches(self, need_id: str, found: list[Document]) -> None:
+        async with document_lock(self.matches, need_id):
+            doc = await self.matches.find_one({"_id": need_id}) or {"solutions": {}}
+            solutions: dict[str, Document] = doc["solutions"]
+            for match in found:
+                held = solutions.get(match["solution_id"])
+                created = held.get("created_at", match["updated_at"]) if held else None
+                solutions[match["solution_id"]] = {
+                    **match,
+                    "created_at": created or match["updated_at"],
+                }
+            await retry_upsert(
+                lambda: self.matches.replace_one(
+                    {"_id": need_id}, {"_id": need_id, "solutions": solutions}, upsert=True
+                )
+            )
+
     async def matches_of(self, need_id: str) -> list[Document]:
-        return [d async for d in self.matches.find({"need_id": need_id})]
+        doc = await self.matches.find_one({"_id": need_id})
+        return list(doc["solutions"].values()) if doc else []
