@@ -10,7 +10,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,17 +38,26 @@ from .consumers import (
     poison_reason,
 )
 from .kafka import EventPublisher, create_broker, ensure_topics
-from .mongo import create_client, ping
+from .mongo import create_client, filters_and_updates_are_atomic, ping
 from .observability import Observability
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
+from .writer_lease import SecondWriter, WriterLease
 
 log = logging.getLogger(__name__)
 Document = dict[str, Any]
 
 
 class ServiceRuntime:
-    def __init__(self, settings: ServiceSettings, outbox_collections: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        outbox_collections: Sequence[str] = (),
+        *,
+        single_writer: bool = False,
+    ) -> None:
+        """`single_writer`: this service's writes are safe from one instance only where the
+        database's updates are not atomic (FerretDB 1.x); see `writer_lease`."""
         self.settings = settings
         self.topics = Topics(settings.topic_prefix)
         self.client: AsyncMongoClient[Document] = create_client(settings)
@@ -68,6 +80,15 @@ class ServiceRuntime:
             grace_s=settings.outbox_grace_s,
             interval_s=settings.outbox_sweep_interval_s,
             full_sweep_s=settings.outbox_full_sweep_s,
+        )
+        self.lease = (
+            WriterLease(
+                self.db,
+                service=settings.service_name,
+                instance=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            )
+            if single_writer
+            else None
         )
         self.started_at = time.monotonic()
         self._purge_task: asyncio.Task[None] | None = None
@@ -104,6 +125,12 @@ class ServiceRuntime:
         return f"{base}.{purpose}" if purpose else base
 
     async def start(self) -> None:
+        if self.lease is not None and not await filters_and_updates_are_atomic(self.client):
+            try:
+                await self.lease.acquire()
+            except SecondWriter as exc:
+                log.error("refusing to start: %s", exc)
+                raise
         await ensure_topics(self.settings, self.topics)
         for hook in self.before_consuming:
             await hook()
@@ -128,6 +155,8 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._purge_task
         await self.relay.stop()
+        if self.lease is not None:
+            await self.lease.release()
         # Stopping the broker lets the message in hand finish and commit first.
         await self.broker.stop()
         await self.client.close()

@@ -35,7 +35,7 @@ DESCRIPTION = (
 
 def build(settings: NeedsSettings | None = None) -> FastAPI:
     settings = settings or NeedsSettings()
-    runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS)
+    runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS, single_writer=True)
     needs = NeedsRepository(runtime.db, settings.source)
     adoptions = AdoptionsRepository(runtime.db, settings.source)
     inbox_repo = InboxRepository(runtime.db)

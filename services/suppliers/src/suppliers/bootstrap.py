@@ -30,7 +30,7 @@ DESCRIPTION = (
 
 def build(settings: SuppliersSettings | None = None) -> FastAPI:
     settings = settings or SuppliersSettings()
-    runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS)
+    runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS, single_writer=True)
     cols = Collections(runtime.db)
     broadcaster = InboxBroadcaster()
     catalogue = Catalogue(cols, runtime.relay, settings.source)
