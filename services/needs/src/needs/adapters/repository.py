@@ -18,6 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
+from marketplace_platform.inbox_index import InboxIndex
 from marketplace_platform.mongo import document_lock, retry_upsert, upsert_many
 from marketplace_platform.outbox import save
 
@@ -35,6 +36,7 @@ Document = dict[str, Any]
 NEEDS = "needs"
 ADOPTIONS = "adoptions"
 INBOX = "inbox"
+INBOX_ORDER = "inbox_order"
 MATCHES = "matches"
 OUTBOX_COLLECTIONS = (NEEDS, ADOPTIONS)
 
@@ -213,9 +215,27 @@ class InboxRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.inbox = db[INBOX]
         self.matches = db[MATCHES]
+        self.order = InboxIndex(db[INBOX_ORDER])
 
     async def ensure_indexes(self) -> None:
         await self.inbox.create_index([("buyer_org", ASCENDING), ("created_at", DESCENDING)])
+        await self._reference_entries_written_before_the_index()
+
+    async def _reference_entries_written_before_the_index(self) -> None:
+        """Once, for a database whose inbox predates the index: one read of every entry."""
+        if await self.order.collection.find_one({}) is not None:
+            return
+        by_org: dict[str, list[tuple[str, datetime]]] = {}
+        async for doc in self.inbox.find({}, {"buyer_org": 1, "created_at": 1}):
+            by_org.setdefault(doc["buyer_org"], []).append((doc["_id"], doc["created_at"]))
+        for org, entries in by_org.items():
+            await self.order.add(org, entries)
+
+    async def _reference(self, stored: list[Document]) -> None:
+        by_org: dict[str, list[tuple[str, datetime]]] = {}
+        for doc in stored:
+            by_org.setdefault(doc["buyer_org"], []).append((doc["_id"], doc["created_at"]))
+        await asyncio.gather(*(self.order.add(org, e) for org, e in by_org.items()))
 
     async def upsert_match(self, match: MatchFound, at: datetime) -> Document:
         return (await self.upsert_matches([match], at))[0]
@@ -228,11 +248,13 @@ class InboxRepository:
         for _, f in fields:
             by_need.setdefault(f["need_id"], []).append(f)
         await asyncio.gather(*(self._merge_matches(n, found) for n, found in by_need.items()))
-        return await upsert_many(
+        stored = await upsert_many(
             self.inbox,
             [{"_id": i, **f, "kind": "match"} for i, f in fields],
             {"created_at": at, "read": False, "read_at": None},
         )
+        await self._reference(stored)
+        return stored
 
     async def upsert_opportunity(self, opp: ScalingOpportunity, at: datetime) -> Document:
         fields = {
@@ -266,27 +288,24 @@ class InboxRepository:
             )
         )
         assert doc is not None
+        await self._reference([doc])
         return doc
 
-    async def entries(self, org: str, *, unread_only: bool, limit: int) -> list[Document]:
-        query: Document = {"buyer_org": org}
-        if unread_only:
-            query["read"] = False
-        cursor = (
-            self.inbox.find(query)
-            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-            .limit(limit)
-        )
-        return [d async for d in cursor]
+    async def entries(
+        self, org: str, *, unread_only: bool, after: tuple[float, str] | None, limit: int
+    ) -> tuple[list[Document], bool]:
+        """Newest first, from the organisation's inbox order; the entries read by `_id`."""
+        refs, more = await self.order.page(org, unread_only=unread_only, after=after, limit=limit)
+        docs = await asyncio.gather(*(self.inbox.find_one({"_id": r.entry_id}) for r in refs))
+        return [d for d in docs if d is not None], more
 
     async def mark_read(self, org: str, entry_id: str, at: datetime) -> Document | None:
-        doc = await self.inbox.find_one({"_id": entry_id, "buyer_org": org})
-        if doc is None:
+        doc = await self.inbox.find_one({"_id": entry_id})
+        if doc is None or doc.get("buyer_org") != org:
             return None
         if not doc.get("read"):
-            await self.inbox.update_one(
-                {"_id": entry_id, "read": False}, {"$set": {"read": True, "read_at": at}}
-            )
+            await self.inbox.update_one({"_id": entry_id}, {"$set": {"read": True, "read_at": at}})
+            await self.order.mark_read(org, entry_id, doc["created_at"])
             doc = await self.inbox.find_one({"_id": entry_id}) or doc
         return doc
 

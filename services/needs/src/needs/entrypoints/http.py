@@ -365,10 +365,13 @@ def inbox_router(inbox: InboxService, broadcaster: InboxBroadcaster) -> APIRoute
     async def read_inbox(
         principal: Buyer,
         unread: Annotated[bool, Query(description="only unread entries")] = False,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> InboxList:
-        docs = await inbox.entries(actor_of(principal), unread_only=unread, limit=limit)
-        return InboxList(items=[entry_out(d) for d in docs])
+        docs, after = await inbox.entries(
+            actor_of(principal), unread_only=unread, cursor=cursor, limit=limit
+        )
+        return InboxList(items=[entry_out(d) for d in docs], next=after)
 
     @router.post(
         "/{entry_id}/read",
@@ -405,7 +408,7 @@ def inbox_router(inbox: InboxService, broadcaster: InboxBroadcaster) -> APIRoute
                 # Listening starts before the replay, so nothing falls in between; an entry
                 # both replayed and pushed unchanged is sent once.
                 replayed: dict[str, dict[str, Any]] = {}
-                docs = await inbox.entries(actor, unread_only=True, limit=500)
+                docs, _ = await inbox.entries(actor, unread_only=True, limit=500)
                 for doc in reversed(docs):
                     replayed[doc["_id"]] = doc
                     yield _sse(doc)

@@ -345,6 +345,9 @@ class InboxEntryOut(BaseModel):
 
 class InboxList(BaseModel):
     items: list[InboxEntryOut]
+    next: str | None = Field(
+        default=None, description="the `cursor` of the next page; null on the last page"
+    )
 
 
 class AdoptionOut(BaseModel):

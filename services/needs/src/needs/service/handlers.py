@@ -328,8 +328,19 @@ class InboxService:
         entry = await self.inbox.upsert_opportunity(payload, self.clock())
         self.broadcaster.publish(payload.buyer_org, entry)
 
-    async def entries(self, actor: Actor, *, unread_only: bool, limit: int) -> list[Document]:
-        return await self.inbox.entries(actor.org, unread_only=unread_only, limit=limit)
+    async def entries(
+        self, actor: Actor, *, unread_only: bool, cursor: str | None = None, limit: int
+    ) -> tuple[list[Document], str | None]:
+        """A page of the caller's inbox, newest first, and the cursor of the next page."""
+        after = _read_cursor(cursor)
+        docs, more = await self.inbox.entries(
+            actor.org,
+            unread_only=unread_only,
+            after=(-after[0], after[1]) if after else None,
+            limit=limit,
+        )
+        last = docs[-1] if docs and more else None
+        return docs, cursor_of((-last["created_at"].timestamp(), last["_id"])) if last else None
 
     async def mark_read(self, actor: Actor, entry_id: str) -> Document:
         doc = await self.inbox.mark_read(actor.org, entry_id, self.clock())

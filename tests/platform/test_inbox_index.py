@@ -1,0 +1,88 @@
+"""Each organisation's inbox order in chunks read by `_id`, on the real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from marketplace_platform.inbox_index import CHUNK, InboxIndex
+from tests.support.infra import unique
+
+pytestmark = pytest.mark.infra
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def entries(n: int, start: int = 0) -> list[tuple[str, datetime]]:
+    return [(f"e{i:05d}", T0 + timedelta(seconds=i)) for i in range(start, start + n)]
+
+
+async def all_pages(index: InboxIndex, org: str, unread_only: bool, limit: int) -> list[str]:
+    out: list[str] = []
+    after = None
+    while True:
+        refs, more = await index.page(org, unread_only=unread_only, after=after, limit=limit)
+        out += [r.entry_id for r in refs]
+        if not more:
+            return out
+        after = (refs[-1].created_ts, refs[-1].entry_id)
+
+
+@pytest.fixture
+def index(mongo_client: AsyncMongoClient[dict[str, Any]]) -> InboxIndex:
+    return InboxIndex(mongo_client[unique("inbox").replace("-", "_")]["inbox_order"])
+
+
+async def test_pages_run_newest_first_across_chunks_each_entry_once(index: InboxIndex) -> None:
+    total = CHUNK * 2 + 50
+    for batch_start in range(0, total, 70):  # batches as the consumer hands them over
+        await index.add("karlstad", entries(min(70, total - batch_start), batch_start))
+    await index.add("hammaro", entries(3))
+    expected = [f"e{i:05d}" for i in reversed(range(total))]
+    assert await all_pages(index, "karlstad", False, 20) == expected
+    assert await all_pages(index, "karlstad", False, 1000) == expected
+    assert await all_pages(index, "hammaro", False, 20) == ["e00002", "e00001", "e00000"]
+    assert await all_pages(index, "nobody", False, 20) == []
+    chunks = await index.collection.count_documents({})
+    assert chunks == 3 + 1 + 1 + 1  # karlstad's three chunks and head, hammaro's one and head
+
+
+async def test_a_replayed_entry_is_referenced_once_and_a_lost_reference_is_restored(
+    index: InboxIndex,
+) -> None:
+    await index.add("karlstad", entries(CHUNK + 10))
+    await index.add("karlstad", entries(5))  # replays of entries now in the first chunk
+    await index.add("karlstad", entries(5, CHUNK + 5))  # and in the last one
+    listed = await all_pages(index, "karlstad", False, 50)
+    assert len(listed) == CHUNK + 10 == len(set(listed))
+
+    # A crash between an entry's write and its reference's: the entry is handled again.
+    first = await index.collection.find_one({"_id": "karlstad|0000000"})
+    assert first is not None
+    first["refs"] = [r for r in first["refs"] if r["i"] != "e00007"]
+    await index.collection.replace_one({"_id": first["_id"]}, first)
+    assert "e00007" not in await all_pages(index, "karlstad", False, 50)
+    await index.add("karlstad", [("e00007", T0 + timedelta(seconds=7))])
+    listed = await all_pages(index, "karlstad", False, 50)
+    assert listed == [f"e{i:05d}" for i in reversed(range(CHUNK + 10))]  # back in its place
+
+
+async def test_unread_pages_skip_what_was_read(index: InboxIndex) -> None:
+    added = entries(CHUNK + 30)
+    await index.add("karlstad", added)
+    read = {entry_id for entry_id, _ in added[::3]}
+    for entry_id, created_at in added[::3]:
+        await index.mark_read("karlstad", entry_id, created_at)
+    await index.mark_read("karlstad", "e00000", T0)  # twice is once
+    unread = await all_pages(index, "karlstad", True, 20)
+    assert unread == [e for e, _ in reversed(added) if e not in read]
+    page, more = await index.page("karlstad", unread_only=False, after=None, limit=3)
+    assert [(r.entry_id, r.read) for r in page] == [
+        (added[-1][0], added[-1][0] in read),
+        (added[-2][0], added[-2][0] in read),
+        (added[-3][0], added[-3][0] in read),
+    ]
+    assert more
