@@ -47,7 +47,8 @@ async def test_pages_run_newest_first_across_chunks_each_entry_once(index: Inbox
     assert await all_pages(index, "hammaro", False, 20) == ["e00002", "e00001", "e00000"]
     assert await all_pages(index, "nobody", False, 20) == []
     chunks = await index.collection.count_documents({})
-    assert chunks == 3 + 1 + 1 + 1  # karlstad's three chunks and head, hammaro's one and head
+    # karlstad's three chunks and head, hammaro's one and head, the list of organisations
+    assert chunks == 3 + 1 + 1 + 1 + 1
 
 
 async def test_a_replayed_entry_is_referenced_once_and_a_lost_reference_is_restored(
@@ -86,3 +87,23 @@ async def test_unread_pages_skip_what_was_read(index: InboxIndex) -> None:
         (added[-3][0], added[-3][0] in read),
     ]
     assert more
+
+
+async def test_pruning_drops_old_read_entries_only_and_keeps_the_filling_chunk(
+    index: InboxIndex,
+) -> None:
+    added = entries(CHUNK * 2 + 10)
+    await index.add("karlstad", added)
+    await index.add("hammaro", entries(5))
+    for entry_id, created_at in added[::2]:  # every other entry read
+        await index.mark_read("karlstad", entry_id, created_at)
+    await index.mark_read("hammaro", "e00001", T0 + timedelta(seconds=1))
+    cutoff = T0 + timedelta(seconds=CHUNK + 50)  # inside the second chunk
+    dropped = await index.prune(cutoff)
+    expected = {e for e, at in added[::2] if at < cutoff}
+    assert set(dropped) == expected  # hammaro's only chunk is still filling: kept whole
+    listed = await all_pages(index, "karlstad", False, 100)
+    assert set(listed) == {e for e, _ in added} - expected
+    assert listed == sorted(listed, reverse=True)
+    assert await index.prune(cutoff) == []  # nothing twice
+    assert len(await all_pages(index, "hammaro", False, 10)) == 5

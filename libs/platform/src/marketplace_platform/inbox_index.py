@@ -29,6 +29,7 @@ from .mongo import document_lock, retry_upsert
 
 Document = dict[str, Any]
 CHUNK = 200  # references per chunk: a first page reads one chunk of about 16 KB
+ORGS = "|orgs"  # not an organisation's name: those never start with "|"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,28 @@ class InboxIndex:
                     await self._write_chunk(org, number, chunk["refs"])
                     return
 
+    async def prune(self, before: datetime) -> list[str]:
+        """Drop the references of entries read and created before `before`; returns their ids
+        for the caller to delete. Chunks run oldest first, so each organisation's walk stops
+        at the first chunk that begins later; the last chunk, still filling, is kept whole."""
+        cutoff = before.timestamp()
+        registry = await self.collection.find_one({"_id": ORGS}) or {"orgs": []}
+        dropped: list[str] = []
+        for org in registry["orgs"]:
+            async with document_lock(self.collection, _head_id(org)):
+                head = await self._head(org)
+                for number in range(int(head["last"])):
+                    if head["firsts"][number] >= cutoff:
+                        break
+                    refs: list[Document] = (await self._chunk(org, number))["refs"]
+                    old_and_read = [r for r in refs if r["r"] and r["t"] < cutoff]
+                    if old_and_read:
+                        dropped += [r["i"] for r in old_and_read]
+                        await self._write_chunk(
+                            org, number, [r for r in refs if r not in old_and_read]
+                        )
+        return dropped
+
     # --- reads -------------------------------------------------------------------------
 
     async def page(
@@ -128,7 +151,21 @@ class InboxIndex:
 
     async def _head(self, org: str) -> Document:
         head = await self.collection.find_one({"_id": _head_id(org)})
-        return head if head is not None else {"_id": _head_id(org), "last": 0, "firsts": []}
+        if head is not None:
+            return head
+        return {"_id": _head_id(org), "last": 0, "firsts": [], "new": True}
+
+    async def _register(self, org: str) -> None:
+        """The organisations with an inbox, one document, so that pruning can visit each."""
+        async with document_lock(self.collection, ORGS):
+            registry = await self.collection.find_one({"_id": ORGS}) or {"orgs": []}
+            if org not in registry["orgs"]:
+                orgs = [*registry["orgs"], org]
+                await retry_upsert(
+                    lambda: self.collection.replace_one(
+                        {"_id": ORGS}, {"_id": ORGS, "orgs": orgs}, upsert=True
+                    )
+                )
 
     async def _chunk(self, org: str, number: int) -> Document:
         chunk = await self.collection.find_one({"_id": _chunk_id(org, number)})
@@ -143,6 +180,8 @@ class InboxIndex:
         )
 
     async def _write_head(self, org: str, head: Document) -> None:
+        if head.get("new"):
+            await self._register(org)
         doc_id = _head_id(org)
         body = {"_id": doc_id, "last": head["last"], "firsts": head["firsts"]}
         await retry_upsert(lambda: self.collection.replace_one({"_id": doc_id}, body, upsert=True))

@@ -95,6 +95,8 @@ class ServiceRuntime:
         self.kafka_started = False
         # Run after the topics exist and before the subscribers start (e.g. rebuild state).
         self.before_consuming: list[Callable[[], Awaitable[None]]] = []
+        # Run every hour: each deletes what only grows (read inbox entries, finished work).
+        self.prunes: list[Callable[[], Awaitable[int]]] = [self.processed.purge]
 
     def dispatcher(
         self, name: str | None = None, *, record_processed: bool = True
@@ -164,8 +166,17 @@ class ServiceRuntime:
     async def _purge_loop(self) -> None:
         while True:
             await asyncio.sleep(3600)
-            with contextlib.suppress(Exception):
-                await self.processed.purge()
+            await self.prune_once()
+
+    async def prune_once(self) -> int:
+        """Every pruning job once; a failing one (the database is down) waits for the next."""
+        deleted = 0
+        for prune in self.prunes:
+            try:
+                deleted += await prune()
+            except Exception as exc:
+                log.warning("pruning failed: %s", exc)
+        return deleted
 
     async def health(self) -> dict[str, Any]:
         db_up, kafka_up = await asyncio.gather(ping(self.client), self._kafka_up())

@@ -75,6 +75,8 @@ class ServiceSettings(BaseSettings):
         15.0, gt=0, validation_alias=AliasChoices("MARKETPLACE_OUTBOX_FULL_SWEEP_S")
     )
     processed_retention_days: int = 14
+    # Read inbox entries older than this are deleted (FerretDB 1.x has no TTL indexes).
+    inbox_read_retention_days: int = 180
     log_level: str = Field(
         "INFO", validation_alias=AliasChoices("LOG_LEVEL", "MARKETPLACE_LOG_LEVEL")
     )

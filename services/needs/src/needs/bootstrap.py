@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -59,6 +60,12 @@ def build(settings: NeedsSettings | None = None) -> FastAPI:
         settings.kafka_bootstrap_servers, [runtime.topics.needs], follow_needs, "needs-listing"
     )
     runtime.before_consuming.append(reader.start)
+
+    async def prune_read_inbox() -> int:
+        age = timedelta(days=settings.inbox_read_retention_days)
+        return await inbox_repo.prune_read(datetime.now(UTC) - age)
+
+    runtime.prunes.append(prune_read_inbox)
 
     async def ensure_indexes() -> None:
         await needs.ensure_indexes()

@@ -13,7 +13,17 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..auth import Role
-from .core import CliError, Config, ServiceName, emit_json, out, reports_errors, short_time
+from .core import (
+    CliError,
+    Config,
+    Lang,
+    ServiceName,
+    cpv_name,
+    emit_json,
+    out,
+    reports_errors,
+    short_time,
+)
 
 needs_app = typer.Typer(help="Buyers' needs: draft, publish, move, co-sign, search, matches.")
 solutions_app = typer.Typer(help="Suppliers' solutions: publish, search, show.")
@@ -50,7 +60,13 @@ def merged(base: dict[str, Any], **fields: Any) -> dict[str, Any]:
 # --- output ------------------------------------------------------------------------------
 
 
-def show_need(need: dict[str, Any]) -> None:
+def cpv_lines(codes: list[str] | None, lang: Lang, indent: int) -> str:
+    """CPV codes with their labels, one a line, the lines after the first indented."""
+    names = [escape(cpv_name(code, lang)) for code in codes or []]
+    return ("\n" + " " * indent).join(names) or "-"
+
+
+def show_need(need: dict[str, Any], lang: Lang) -> None:
     demand = need.get("demand") or {}
     lines = [
         f"[bold]{escape(str(need.get('title')))}[/]",
@@ -58,7 +74,7 @@ def show_need(need: dict[str, Any]) -> None:
         f"buyer         {need.get('buyer_org')} ({need.get('municipality_name') or ''} "
         f"{need.get('municipality_code') or ''})",
         f"phase/status  {need.get('phase')} / {need.get('status')}",
-        f"CPV           {', '.join(need.get('cpv_codes') or [])}",
+        f"CPV           {cpv_lines(need.get('cpv_codes'), lang, 14)}",
         f"tags          {', '.join(need.get('tags') or []) or '-'}",
         f"demand        {demand.get('organisations', 1)} organisation(s), "
         f"{demand.get('population', '?')} inhabitants",
@@ -82,11 +98,12 @@ def show_need(need: dict[str, Any]) -> None:
     out.print(Panel("\n".join(lines), title="need", expand=False))
 
 
-def need_table(items: list[dict[str, Any]], total: Any = None) -> None:
+def need_table(items: list[dict[str, Any]], lang: Lang, total: Any = None) -> None:
     table = Table(title=f"needs ({total if total is not None else len(items)})")
     table.add_column("id", no_wrap=True)
     table.add_column("title")
     table.add_column("buyer")
+    table.add_column("CPV")
     table.add_column("phase")
     table.add_column("status")
     table.add_column("orgs", justify="right")
@@ -95,6 +112,7 @@ def need_table(items: list[dict[str, Any]], total: Any = None) -> None:
             str(n.get("id")),
             escape(str(n.get("title"))),
             str(n.get("buyer_org")),
+            cpv_lines(n.get("cpv_codes"), lang, 0),
             str(n.get("phase")),
             str(n.get("status")),
             str((n.get("demand") or {}).get("organisations", "")),
@@ -102,13 +120,13 @@ def need_table(items: list[dict[str, Any]], total: Any = None) -> None:
     out.print(table)
 
 
-def show_solution(s: dict[str, Any]) -> None:
+def show_solution(s: dict[str, Any], lang: Lang) -> None:
     lines = [
         f"[bold]{escape(str(s.get('name')))}[/]",
         f"id           {s.get('id')}",
         f"supplier     {s.get('supplier_org')}",
         f"maturity     {s.get('maturity')}   status {s.get('status')}",
-        f"CPV          {', '.join(s.get('cpv_codes') or [])}",
+        f"CPV          {cpv_lines(s.get('cpv_codes'), lang, 13)}",
         f"regions      {', '.join(s.get('regions') or [])}",
         f"tags         {', '.join(s.get('tags') or []) or '-'}",
         f"adoptions    {s.get('adoption_count', 0)}",
@@ -267,28 +285,24 @@ def needs_list(  # noqa: PLR0917 - typer options
     region: Annotated[str | None, typer.Option(help="municipality, county or SE")] = None,
     phase: Annotated[str | None, typer.Option()] = None,
     q: Annotated[str | None, typer.Option("--q", "-q", help="text search")] = None,
-    page: Annotated[int, typer.Option(min=1)] = 1,
+    cursor: Annotated[str | None, typer.Option(help="the next page, as printed")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
 ) -> None:
     """Search published needs (or --mine)."""
     c = cfg(ctx)
+    page = {"cursor": cursor, "limit": limit}
     if mine:
-        answer = c.call(
-            "needs", "GET", "/v1/needs/mine", role="buyer", params={"page": page, "limit": limit}
-        )
+        answer = c.call("needs", "GET", "/v1/needs/mine", role="buyer", params=page)
     else:
-        params = {"cpv": cpv, "region": region, "phase": phase, "q": q}
-        answer = c.call(
-            "needs",
-            "GET",
-            "/v1/needs",
-            role="buyer",
-            params={**params, "page": page, "limit": limit},
-        )
+        params = {"cpv": cpv, "region": region, "phase": phase, "q": q, **page}
+        answer = c.call("needs", "GET", "/v1/needs", role="buyer", params=params)
     if c.as_json:
         emit_json(answer)
         return
-    need_table(answer.get("items") or [], answer.get("total"))
+    items = answer.get("items") or []
+    need_table(items, c.lang, f"{len(items)} or more" if answer.get("next") else None)
+    if answer.get("next"):
+        out.print(f"next page: --cursor {escape(str(answer['next']))}")
 
 
 @needs_app.command("show")
@@ -300,7 +314,7 @@ def needs_show(ctx: typer.Context, need_id: Id) -> None:
     if c.as_json:
         emit_json(need)
         return
-    show_need(need)
+    show_need(need, c.lang)
 
 
 @needs_app.command("matches")
@@ -459,7 +473,7 @@ def solutions_show(ctx: typer.Context, solution_id: Id) -> None:
     if c.as_json:
         emit_json(solution)
         return
-    show_solution(solution)
+    show_solution(solution, c.lang)
 
 
 @reports_errors

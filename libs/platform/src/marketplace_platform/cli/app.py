@@ -9,7 +9,8 @@ import typer
 
 from ..auth import ROLES, mint_token
 from .api import adopt, inbox_app, needs_app, solutions_app, subscribe
-from .core import DEFAULT_URLS, Config, dev_settings, reports_errors
+from .core import DEFAULT_URLS, Config, dev_settings, language, reports_errors
+from .cpv import cpv_app
 from .operations import events_app, status
 
 app = typer.Typer(
@@ -48,6 +49,15 @@ def _root(  # noqa: PLR0917 - typer options
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
     timeout: Annotated[float, typer.Option(help="HTTP timeout in seconds")] = 10.0,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            envvar="MARKETPLACE_LANG",
+            help="language of CPV labels: sv or en (default: from LANG, else sv)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Commands for buyers, suppliers and operators.
 
@@ -61,6 +71,7 @@ def _root(  # noqa: PLR0917 - typer options
         municipality=municipality,
         as_json=as_json,
         timeout=timeout,
+        lang=language(lang),
     )
 
 
@@ -94,6 +105,7 @@ app.add_typer(needs_app, name="needs")
 app.add_typer(solutions_app, name="solutions")
 app.command("subscribe")(subscribe)
 app.add_typer(inbox_app, name="inbox")
+app.add_typer(cpv_app, name="cpv")
 app.command("adopt")(adopt)
 app.add_typer(events_app, name="events")
 app.command("status")(status)

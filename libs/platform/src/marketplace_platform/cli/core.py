@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,10 +16,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from marketplace_contracts.reference import CpvCode, InvalidCpvCode, lookup
+
 from ..auth import ROLES, Role, mint_token
 from ..settings import ServiceSettings
 
 ServiceName = Literal["needs", "suppliers", "matching"]
+Lang = Literal["sv", "en"]
+LANGS: tuple[Lang, ...] = ("sv", "en")
 DEFAULT_URLS: dict[ServiceName, str] = {
     "needs": "http://127.0.0.1:8001",
     "suppliers": "http://127.0.0.1:8002",
@@ -53,6 +58,15 @@ def reports_errors(command: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+def language(value: str | None) -> Lang:
+    """The language of labels: --lang if given, else LANG's ("sv_SE.UTF-8"), else Swedish."""
+    if value is not None:
+        if value not in LANGS:
+            raise typer.BadParameter(f"must be sv or en, not {value!r}", param_hint="--lang")
+        return "en" if value == "en" else "sv"
+    return "en" if os.environ.get("LANG", "").startswith("en") else "sv"
+
+
 def dev_settings() -> ServiceSettings:
     try:
         return ServiceSettings()
@@ -71,6 +85,7 @@ class Config:
     municipality: str | None = None
     as_json: bool = False
     timeout: float = 10.0
+    lang: Lang = "sv"
 
     def bearer(self, default_role: Role) -> str:
         """The token to send: --token / MARKETPLACE_TOKEN, or one minted for --org."""
@@ -198,6 +213,26 @@ def check(service: str, response: httpx.Response) -> None:
 def emit_json(value: Any) -> None:
     """Plain JSON on stdout, for scripts (`--json`)."""
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def known_cpv(code: str) -> CpvCode | None:
+    try:
+        return lookup(code)
+    except InvalidCpvCode:
+        return None
+
+
+def cpv_full(code: str) -> str:
+    """The code with its check digit where known ("80500000-9"), else as it is."""
+    entry = known_cpv(code)
+    return entry.full if entry else code
+
+
+def cpv_name(code: str, lang: Lang) -> str:
+    """ "80500000-9 Utbildningstjänster": a CPV code with its check digit where known and its
+    label; a code outside the vocabulary as it is."""
+    entry = known_cpv(code)
+    return f"{entry.full} {entry.label(lang)}" if entry else code
 
 
 def short_time(value: Any) -> str:

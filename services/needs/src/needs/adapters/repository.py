@@ -326,6 +326,14 @@ class InboxRepository:
                 )
             )
 
+    async def prune_read(self, before: datetime) -> int:
+        """Delete the entries read and created before `before` (each by `_id`)."""
+        dropped = await self.order.prune(before)
+        for start in range(0, len(dropped), 100):
+            batch = dropped[start : start + 100]
+            await asyncio.gather(*(self.inbox.delete_one({"_id": i}) for i in batch))
+        return len(dropped)
+
     async def matches_of(self, need_id: str) -> list[Document]:
         doc = await self.matches.find_one({"_id": need_id})
         return list(doc["solutions"].values()) if doc else []
