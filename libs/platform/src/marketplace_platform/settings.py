@@ -76,7 +76,9 @@ class ServiceSettings(BaseSettings):
     )
     processed_retention_days: int = 14
     # Read inbox entries older than this are deleted (FerretDB 1.x has no TTL indexes).
-    inbox_read_retention_days: int = 180
+    inbox_read_retention_days: int = Field(
+        180, ge=1, validation_alias=AliasChoices("MARKETPLACE_INBOX_READ_RETENTION_DAYS")
+    )
     log_level: str = Field(
         "INFO", validation_alias=AliasChoices("LOG_LEVEL", "MARKETPLACE_LOG_LEVEL")
     )
