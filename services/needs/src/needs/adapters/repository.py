@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -37,6 +37,7 @@ NEEDS = "needs"
 ADOPTIONS = "adoptions"
 INBOX = "inbox"
 INBOX_ORDER = "inbox_order"
+OWN_NEEDS_ORDER = "own_needs_order"
 MATCHES = "matches"
 OUTBOX_COLLECTIONS = (NEEDS, ADOPTIONS)
 
@@ -110,15 +111,24 @@ def need_from_doc(doc: Document) -> Need:
 
 
 class NeedsRepository:
+    """Needs by `_id`; each organisation's own needs (drafts included) in the order of their
+    creation, kept by `InboxIndex` in documents read by `_id` (see that module: FerretDB 1.x
+    reads the whole collection for a filter on `buyer_org`)."""
+
     def __init__(self, db: AsyncDatabase[Document], source: str) -> None:
         self.collection = db[NEEDS]
+        self.own = InboxIndex(db[OWN_NEEDS_ORDER])
         self.source = source
 
     async def ensure_indexes(self) -> None:
-        # The buyer's own list (MongoDB answers it from this; FerretDB 1.x reads the table).
-        await self.collection.create_index(
-            [("buyer_org", ASCENDING), ("created_at", DESCENDING), ("_id", ASCENDING)]
-        )
+        if await self.own.collection.find_one({}) is not None:
+            return
+        # Once, for a database whose needs predate the order: one read of every need.
+        by_org: dict[str, list[tuple[str, datetime]]] = {}
+        async for doc in self.collection.find({}, {"buyer_org": 1, "created_at": 1}):
+            by_org.setdefault(doc["buyer_org"], []).append((doc["_id"], doc["created_at"]))
+        for org, needs in by_org.items():
+            await self.own.add(org, needs)
         await self.collection.create_index([("cpv_prefixes", ASCENDING)])
         await self.collection.create_index([("search_terms", ASCENDING)])
 
@@ -129,7 +139,11 @@ class NeedsRepository:
         return need_from_doc(doc), int(doc["rev"])
 
     async def save(self, need: Need, expected_rev: int | None) -> int:
-        """State and the events the aggregate caused, in one write."""
+        """State and the events the aggregate caused, in one write. A new need is put in
+        its organisation's order first: a crash in between leaves a reference to nothing,
+        which the list skips, rather than a need the list never shows."""
+        if expected_rev is None:
+            await self.own.add(need.buyer_org, [(need.id, need.created_at)])
         events = _events(need.take_events(), self.source)
         return await save(self.collection, need_to_doc(need), events, expected_rev)
 
@@ -147,21 +161,12 @@ class NeedsRepository:
         self, org: str, *, after: tuple[float, str] | None, limit: int
     ) -> tuple[list[Need], bool]:
         """An organisation's own needs, drafts included, newest first (keyset by created_at
-        and id); whether more follow. FerretDB 1.x reads the collection for this filter."""
-        query: Document = {"buyer_org": org}
-        if after is not None:
-            created = datetime.fromtimestamp(-after[0], UTC)
-            query["$or"] = [
-                {"created_at": {"$lt": created}},
-                {"created_at": created, "_id": {"$gt": after[1]}},
-            ]
-        cursor = (
-            self.collection.find(query, projection={"outbox": 0, "search_terms": 0})
-            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
-            .limit(limit + 1)
+        and id); whether more follow."""
+        refs, more = await self.own.page(
+            org, unread_only=False, after=(-after[0], after[1]) if after else None, limit=limit
         )
-        items = [need_from_doc(d) async for d in cursor]
-        return items[:limit], len(items) > limit
+        found = await self.get_many([r.entry_id for r in refs])
+        return [n for n in found if n is not None], more
 
 
 class AdoptionsRepository:
