@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
-from marketplace_platform.inbox_index import InboxIndex
+from marketplace_platform.org_order import OrgOrder
 from marketplace_platform.mongo import document_lock, retry_upsert, upsert_many
 from marketplace_platform.outbox import save
 
@@ -112,12 +112,12 @@ def need_from_doc(doc: Document) -> Need:
 
 class NeedsRepository:
     """Needs by `_id`; each organisation's own needs (drafts included) in the order of their
-    creation, kept by `InboxIndex` in documents read by `_id` (see that module: FerretDB 1.x
+    creation, kept by `OrgOrder` in documents read by `_id` (see that module: FerretDB 1.x
     reads the whole collection for a filter on `buyer_org`)."""
 
     def __init__(self, db: AsyncDatabase[Document], source: str) -> None:
         self.collection = db[NEEDS]
-        self.own = InboxIndex(db[OWN_NEEDS_ORDER])
+        self.own = OrgOrder(db[OWN_NEEDS_ORDER])
         self.source = source
 
     async def ensure_indexes(self) -> None:
@@ -220,7 +220,7 @@ class InboxRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.inbox = db[INBOX]
         self.matches = db[MATCHES]
-        self.order = InboxIndex(db[INBOX_ORDER])
+        self.order = OrgOrder(db[INBOX_ORDER])
 
     async def ensure_indexes(self) -> None:
         await self.inbox.create_index([("buyer_org", ASCENDING), ("created_at", DESCENDING)])

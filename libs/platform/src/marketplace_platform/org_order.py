@@ -1,4 +1,5 @@
-"""The order of each organisation's inbox, kept in documents read by `_id` alone.
+"""Each organisation's own list in order (its inbox, its needs), kept in documents read by
+`_id` alone.
 
 An inbox holds up to a million entries; FerretDB 1.x answers a filter on `buyer_org` (or
 any field but `_id`) by decoding every entry of the collection. So each organisation's
@@ -39,7 +40,7 @@ class Ref:
     read: bool
 
 
-class InboxIndex:
+class OrgOrder:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from marketplace_platform.inbox_index import CHUNK, InboxIndex
+from marketplace_platform.org_order import CHUNK, OrgOrder
 from tests.support.infra import unique
 
 pytestmark = pytest.mark.infra
@@ -20,7 +20,7 @@ def entries(n: int, start: int = 0) -> list[tuple[str, datetime]]:
     return [(f"e{i:05d}", T0 + timedelta(seconds=i)) for i in range(start, start + n)]
 
 
-async def all_pages(index: InboxIndex, org: str, unread_only: bool, limit: int) -> list[str]:
+async def all_pages(index: OrgOrder, org: str, unread_only: bool, limit: int) -> list[str]:
     out: list[str] = []
     after = None
     while True:
@@ -32,11 +32,11 @@ async def all_pages(index: InboxIndex, org: str, unread_only: bool, limit: int) 
 
 
 @pytest.fixture
-def index(mongo_client: AsyncMongoClient[dict[str, Any]]) -> InboxIndex:
-    return InboxIndex(mongo_client[unique("inbox").replace("-", "_")]["inbox_order"])
+def index(mongo_client: AsyncMongoClient[dict[str, Any]]) -> OrgOrder:
+    return OrgOrder(mongo_client[unique("inbox").replace("-", "_")]["inbox_order"])
 
 
-async def test_pages_run_newest_first_across_chunks_each_entry_once(index: InboxIndex) -> None:
+async def test_pages_run_newest_first_across_chunks_each_entry_once(index: OrgOrder) -> None:
     total = CHUNK * 2 + 50
     for batch_start in range(0, total, 70):  # batches as the consumer hands them over
         await index.add("karlstad", entries(min(70, total - batch_start), batch_start))
@@ -52,7 +52,7 @@ async def test_pages_run_newest_first_across_chunks_each_entry_once(index: Inbox
 
 
 async def test_a_replayed_entry_is_referenced_once_and_a_lost_reference_is_restored(
-    index: InboxIndex,
+    index: OrgOrder,
 ) -> None:
     await index.add("karlstad", entries(CHUNK + 10))
     await index.add("karlstad", entries(5))  # replays of entries now in the first chunk
@@ -71,7 +71,7 @@ async def test_a_replayed_entry_is_referenced_once_and_a_lost_reference_is_resto
     assert listed == [f"e{i:05d}" for i in reversed(range(CHUNK + 10))]  # back in its place
 
 
-async def test_unread_pages_skip_what_was_read(index: InboxIndex) -> None:
+async def test_unread_pages_skip_what_was_read(index: OrgOrder) -> None:
     added = entries(CHUNK + 30)
     await index.add("karlstad", added)
     read = {entry_id for entry_id, _ in added[::3]}
@@ -90,7 +90,7 @@ async def test_unread_pages_skip_what_was_read(index: InboxIndex) -> None:
 
 
 async def test_pruning_drops_old_read_entries_only_and_keeps_the_filling_chunk(
-    index: InboxIndex,
+    index: OrgOrder,
 ) -> None:
     added = entries(CHUNK * 2 + 10)
     await index.add("karlstad", added)
