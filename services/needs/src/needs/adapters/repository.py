@@ -18,8 +18,8 @@ from pymongo.errors import DuplicateKeyError
 
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
-from marketplace_platform.org_order import OrgOrder
 from marketplace_platform.mongo import document_lock, retry_upsert, upsert_many
+from marketplace_platform.org_order import OrgOrder
 from marketplace_platform.outbox import save
 
 from ..domain.model import (
