@@ -9,8 +9,12 @@ from marketplace_platform.http import create_app
 from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.runtime import ServiceRuntime
 
-from .adapters.repository import OUTBOX_COLLECTIONS, Collections
+from .adapters.catalogue import MongoProfiles, MongoSolutions
+from .adapters.inbox import MongoInbox
+from .adapters.repository import OUTBOX_COLLECTIONS
 from .adapters.resolver import resolve
+from .adapters.subscriptions import MongoSubscriptions
+from .adapters.webhooks import MongoDeliveries, MongoWebhooks
 from .domain.errors import RuleViolation
 from .entrypoints import consumers
 from .entrypoints.http import build_router
@@ -31,19 +35,25 @@ DESCRIPTION = (
 def build(settings: SuppliersSettings | None = None) -> FastAPI:
     settings = settings or SuppliersSettings()
     runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS, single_writer=True)
-    cols = Collections(runtime.db)
+    solutions = MongoSolutions(runtime.db)
+    subscription_repository = MongoSubscriptions(runtime.db)
+    inbox_entries = MongoInbox(runtime.db)
+    webhook_repository = MongoWebhooks(runtime.db)
+    deliveries = MongoDeliveries(runtime.db)
     broadcaster = InboxBroadcaster()
-    catalogue = Catalogue(cols, runtime.relay, settings.source)
-    subscriptions = Subscriptions(cols, runtime.relay, settings.source)
-    inbox = Inbox(cols, broadcaster)
+    catalogue = Catalogue(MongoProfiles(runtime.db), solutions, runtime.relay, settings.source)
+    subscriptions = Subscriptions(subscription_repository, runtime.relay, settings.source)
+    inbox = Inbox(inbox_entries, broadcaster)
     webhooks = Webhooks(
-        cols,
+        webhook_repository,
+        deliveries,
         resolve,
         allow_loopback=settings.webhooks_allow_loopback,
         max_attempts=settings.webhook_max_attempts,
     )
     worker = DeliveryWorker(
-        cols,
+        deliveries,
+        webhook_repository,
         webhooks,
         inbox,
         timeout_s=settings.webhook_timeout_s,
@@ -62,7 +72,14 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
         title=TITLE,
         description=DESCRIPTION,
         routers=[build_router(catalogue, subscriptions, webhooks, inbox, broadcaster)],
-        on_start=[cols.ensure_indexes, worker.start],
+        on_start=[
+            solutions.ensure_indexes,  # also backfills the solutions' cpv_prefixes
+            subscription_repository.ensure_indexes,
+            inbox_entries.ensure_indexes,
+            webhook_repository.ensure_indexes,
+            deliveries.ensure_indexes,
+            worker.start,
+        ],
         on_stop=[worker.stop],
     )
 

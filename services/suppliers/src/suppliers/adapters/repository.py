@@ -1,20 +1,26 @@
-"""Mongo storage of the suppliers service: one collection per aggregate.
+"""The storage the service layer relies on, by domain names: one repository per aggregate.
 
-Collections: ``profiles`` (one per supplier org), ``solutions`` and ``subscriptions`` (with
-an embedded outbox), ``webhooks``, ``inbox`` and ``webhook_deliveries`` (the delivery queue).
+The service layer sees only these interfaces; the Mongo implementations are
+`catalogue.MongoProfiles` and `catalogue.MongoSolutions`, `subscriptions.MongoSubscriptions`,
+`inbox.MongoInbox`, and `webhooks.MongoWebhooks` and `webhooks.MongoDeliveries` (their
+collections: ``profiles``, ``solutions`` and ``subscriptions`` with an embedded outbox,
+``inbox``, ``webhooks`` and ``webhook_deliveries``, the delivery queue). The unit tests
+use in-memory fakes of the same interfaces.
+
+Aggregates come back as domain objects with their revision (for optimistic concurrency)
+and timestamps; inbox entries, webhooks and deliveries as the plain documents they are.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from pymongo import ASCENDING
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
+from typing import Any, Protocol
 
 from ..domain.catalogue import Deployment, Solution
+from ..domain.search import SolutionQuery
 from ..domain.subscriptions import Subscription
+from .events import OutboxItem
 
 Document = dict[str, Any]
 
@@ -23,93 +29,147 @@ SUBSCRIPTIONS = "subscriptions"
 OUTBOX_COLLECTIONS = (SOLUTIONS, SUBSCRIPTIONS)
 
 
-class Collections:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.db = db
-        self.profiles: AsyncCollection[Document] = db["profiles"]
-        self.solutions: AsyncCollection[Document] = db[SOLUTIONS]
-        self.subscriptions: AsyncCollection[Document] = db[SUBSCRIPTIONS]
-        self.webhooks: AsyncCollection[Document] = db["webhooks"]
-        self.inbox: AsyncCollection[Document] = db["inbox"]
-        self.deliveries: AsyncCollection[Document] = db["webhook_deliveries"]
-
-    async def ensure_indexes(self) -> None:
-        await self.solutions.create_index([("supplier_org", ASCENDING)])
-        await self.subscriptions.create_index([("supplier_org", ASCENDING)])
-        await self.webhooks.create_index([("supplier_org", ASCENDING)])
-        await self.inbox.create_index([("supplier_org", ASCENDING), ("created_at", ASCENDING)])
-        await self.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-        await self.deliveries.create_index([("webhook_id", ASCENDING)])
+@dataclass(frozen=True)
+class StoredSolution:
+    solution: Solution
+    rev: int
+    created_at: datetime | None
+    updated_at: datetime | None
 
 
-# --- solutions -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredSubscription:
+    subscription: Subscription
+    rev: int
+    created_at: datetime
+    updated_at: datetime
 
 
-def solution_from_doc(doc: Document) -> Solution:
-    return Solution(
-        solution_id=doc["_id"],
-        supplier_org=doc["supplier_org"],
-        name=doc["name"],
-        description=doc["description"],
-        cpv_codes=list(doc["cpv_codes"]),
-        regions=list(doc["regions"]),
-        maturity=doc["maturity"],
-        tags=list(doc.get("tags") or []),
-        price_model=doc.get("price_model"),
-        languages=list(doc.get("languages") or []),
-        version=int(doc["version"]),
-        status=doc.get("status", "published"),
-        adoption_count=int(doc.get("adoption_count", 0)),
-        deployments=[
-            Deployment(
-                adoption_id=d["adoption_id"],
-                buyer_org=d["buyer_org"],
-                municipality_code=d.get("municipality_code"),
-                need_id=d.get("need_id"),
-                since=d["since"],
-                kind=d.get("kind", "adoption"),
-            )
-            for d in doc.get("deployments") or []
-        ],
-    )
+class Relay(Protocol):
+    """Puts an aggregate's pending outbox events on Kafka (`OutboxRelay`)."""
+
+    async def publish_pending(self, collection: str, doc_id: Any) -> int: ...
 
 
-def solution_state(solution: Solution, *, created_at: datetime, updated_at: datetime) -> Document:
-    """The stored fields (without rev and outbox)."""
-    state = solution.public_state()
-    state.pop("solution_id")
-    return {
-        "_id": solution.solution_id,
-        **state,
-        "status": solution.status,
-        "deployments": [d.as_dict() for d in solution.deployments],
-        "created_at": created_at,
-        "updated_at": updated_at,
-    }
+class ProfileRepository(Protocol):
+    async def put(self, org: str, fields: Document, at: datetime) -> None:
+        """Create or replace the organisation's profile (created_at kept)."""
+
+    async def get(self, org: str) -> Document | None: ...
 
 
-def subscription_from_doc(doc: Document) -> Subscription:
-    return Subscription(
-        subscription_id=doc["_id"],
-        supplier_org=doc["supplier_org"],
-        cpv_prefixes=list(doc.get("cpv_prefixes") or []),
-        regions=list(doc.get("regions") or []),
-        keywords=list(doc.get("keywords") or []),
-        phases=list(doc.get("phases") or []),
-        version=int(doc["version"]),
-        status=doc.get("status", "active"),
-    )
+class SolutionRepository(Protocol):
+    async def get(self, solution_id: str) -> StoredSolution | None: ...
+
+    async def save(
+        self,
+        solution: Solution,
+        events: list[OutboxItem],
+        *,
+        previous: StoredSolution | None,
+        at: datetime,
+    ) -> None:
+        """State and events in one write: an insert without `previous`, otherwise guarded
+        by its revision (raises ConcurrentModification when it changed)."""
+
+    async def add_deployment(
+        self,
+        previous: StoredSolution,
+        deployment: Deployment,
+        event: OutboxItem | None,
+        at: datetime,
+    ) -> bool:
+        """Append the deployment (adoption count, version and revision up by one, the event
+        queued) if the solution is still at `previous.rev`; false if it changed."""
+
+    async def search(self, query: SolutionQuery) -> list[StoredSolution]:
+        """The solutions that satisfy every condition of `query`, in no particular order."""
 
 
-def subscription_state(
-    subscription: Subscription, *, created_at: datetime, updated_at: datetime
-) -> Document:
-    state = subscription.public_state()
-    state.pop("subscription_id")
-    return {
-        "_id": subscription.subscription_id,
-        **state,
-        "status": subscription.status,
-        "created_at": created_at,
-        "updated_at": updated_at,
-    }
+class SubscriptionRepository(Protocol):
+    async def get(self, subscription_id: str) -> StoredSubscription | None: ...
+
+    async def active_of(self, org: str) -> list[StoredSubscription]:
+        """The organisation's active subscriptions, oldest first."""
+
+    async def save(
+        self,
+        subscription: Subscription,
+        events: list[OutboxItem],
+        *,
+        previous: StoredSubscription | None,
+        at: datetime,
+    ) -> None:
+        """As `SolutionRepository.save`."""
+
+
+class InboxRepository(Protocol):
+    async def store_many(self, entries: list[Document], at: datetime) -> list[Document]:
+        """Write entries by `_id` (new ones unread, created at `at`; a rewritten one keeps
+        its read state); returns them as stored."""
+
+    async def page_for(self, org: str, *, unread: bool | None, limit: int) -> list[Document]:
+        """The organisation's newest entries first; `unread` True or False filters."""
+
+    async def mark_read(self, org: str, entry_id: str, at: datetime) -> Document | None:
+        """The entry, now read; None when the organisation has no such entry."""
+
+
+class WebhookRepository(Protocol):
+    async def count_of(self, org: str) -> int: ...
+
+    async def add(self, webhook: Document) -> None: ...
+
+    async def get(self, webhook_id: str) -> Document | None: ...
+
+    async def of_org(self, org: str) -> list[Document]:
+        """Oldest first."""
+
+    async def of_orgs(self, orgs: list[str]) -> list[Document]:
+        """Every webhook of these organisations, in no particular order."""
+
+    async def delete(self, webhook_id: str) -> None: ...
+
+    async def pause(self, webhook_id: str, reason: str, at: datetime) -> bool:
+        """Active to paused (pause count up by one); false if it was not active."""
+
+    async def resume(self, webhook_id: str, at: datetime) -> bool:
+        """Paused to active with no failures counted; false if it was not paused."""
+
+    async def record_success(self, webhook_id: str, at: datetime) -> None: ...
+
+    async def record_failure(self, webhook_id: str) -> None: ...
+
+
+class DeliveryRepository(Protocol):
+    async def add_absent(self, deliveries: list[Document]) -> None:
+        """Insert the deliveries whose `_id` is not queued yet."""
+
+    async def of_webhook(self, webhook_id: str, limit: int) -> list[Document]:
+        """Newest first."""
+
+    async def due(self, now: datetime) -> list[Document]:
+        """Pending deliveries whose time has come and sending ones whose lease expired (a
+        worker died while sending), earliest first; a bounded number of each."""
+
+    async def claim(self, delivery: Document, lease_until: datetime) -> bool:
+        """Sending, leased until `lease_until`, if it is still as read; false if another
+        worker took it."""
+
+    async def finish(
+        self, delivery_id: str, fields: Document, attempt: Document | None = None
+    ) -> None:
+        """End the send in progress: set `fields` (its next state), record the attempt."""
+
+    async def release(self, delivery_id: str, next_attempt_at: datetime) -> None:
+        """Back from sending to pending (the send crashed)."""
+
+    async def hold_pending(self, webhook_id: str) -> None:
+        """Pending deliveries of a paused webhook wait (held) until it is resumed."""
+
+    async def cancel_open(self, webhook_id: str) -> None:
+        """Pending and held deliveries of a deleted webhook are cancelled."""
+
+    async def reopen_stopped(self, webhook_id: str, at: datetime, more_attempts: int) -> None:
+        """Held and failed deliveries are pending again at `at`, with `more_attempts`
+        attempts beyond those made."""

@@ -1,11 +1,11 @@
 """The webhook delivery worker: sends queued deliveries, signed, with retries.
 
 Deliveries are documents (``webhook_deliveries``) so that nothing is lost on a crash: a
-delivery is claimed with a lease (`guarded_update`: a compare-and-set that FerretDB 1.x can
-look up by `_id`), sent, and its attempt recorded in the same update that sets its next
-state. Each send runs in its own asyncio task with a timeout, and each webhook has at most
-`per_webhook` sends in flight, so a slow or dead receiver never delays the inbox (the
-consumer only queues) nor other webhooks' deliveries.
+delivery is claimed with a lease (a compare-and-set by `_id`, `DeliveryRepository.claim`),
+sent, and its attempt recorded in the same update that sets its next state. Each send runs
+in its own asyncio task with a timeout, and each webhook has at most `per_webhook` sends in
+flight, so a slow or dead receiver never delays the inbox (the consumer only queues) nor
+other webhooks' deliveries.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from typing import Any
 
 import httpx
 
-from marketplace_platform.mongo import guarded_update
-
-from ..adapters.repository import Collections, Document
+from ..adapters.repository import DeliveryRepository, Document, WebhookRepository
 from ..domain import inbox as inbox_rules
 from ..domain import webhooks as rules
 from ..domain.errors import RuleViolation
@@ -36,7 +34,8 @@ log = logging.getLogger(__name__)
 class DeliveryWorker:
     def __init__(
         self,
-        cols: Collections,
+        deliveries: DeliveryRepository,
+        webhook_repository: WebhookRepository,
         webhooks: Webhooks,
         inbox: Inbox,
         *,
@@ -47,7 +46,8 @@ class DeliveryWorker:
         per_webhook: int,
         lease_s: float,
     ) -> None:
-        self.cols = cols
+        self.deliveries = deliveries
+        self.webhook_repository = webhook_repository
         self.webhooks = webhooks
         self.inbox = inbox
         self.timeout_s = timeout_s
@@ -99,33 +99,13 @@ class DeliveryWorker:
 
     async def dispatch_due(self) -> int:
         now = datetime.now(UTC)
-        due: list[Document] = []
-        async for doc in self.cols.deliveries.find(
-            {"status": "pending", "next_attempt_at": {"$lte": now}}
-        ).limit(500):
-            due.append(doc)
-        async for doc in self.cols.deliveries.find(
-            {"status": "sending", "lease_until": {"$lt": now}}
-        ).limit(100):
-            due.append(doc)  # a worker died while sending: try again
-        due.sort(key=lambda d: d["next_attempt_at"])
+        lease_until = now + timedelta(seconds=self.lease_s)
         started = 0
-        for doc in due:
+        for doc in await self.deliveries.due(now):
             hook_id = doc["webhook_id"]
             if doc["_id"] in self._in_flight or self._per_hook[hook_id] >= self.per_webhook:
                 continue
-            claimed = await guarded_update(
-                self.cols.deliveries,
-                doc["_id"],
-                {"status": doc["status"], "attempt_count": doc.get("attempt_count", 0)},
-                {
-                    "$set": {
-                        "status": "sending",
-                        "lease_until": now + timedelta(seconds=self.lease_s),
-                    }
-                },
-            )
-            if not claimed:
+            if not await self.deliveries.claim(doc, lease_until):
                 continue  # another worker took it
             self._per_hook[hook_id] += 1
             task = asyncio.create_task(self._deliver(doc), name=f"delivery-{doc['_id']}")
@@ -147,19 +127,14 @@ class DeliveryWorker:
         except Exception:
             log.exception("webhook delivery crashed", extra={"delivery": delivery["_id"]})
             # Back to pending: the lease expiry would also do it, this is just sooner.
-            await guarded_update(
-                self.cols.deliveries,
-                delivery["_id"],
-                {"status": "sending"},
-                {"$set": {"status": "pending", "next_attempt_at": self._next_time(1)}},
-            )
+            await self.deliveries.release(delivery["_id"], self._next_time(1))
 
     def _next_time(self, attempt: int) -> datetime:
         delay = rules.backoff_delay(attempt, self.base_delay_s, self.max_delay_s)
         return datetime.now(UTC) + timedelta(seconds=delay)
 
     async def _deliver_once(self, delivery: Document) -> None:
-        hook = await self.cols.webhooks.find_one({"_id": delivery["webhook_id"]})
+        hook = await self.webhook_repository.get(delivery["webhook_id"])
         if hook is None:
             await self._finish(delivery, {"status": "cancelled"})
             return
@@ -193,9 +168,10 @@ class DeliveryWorker:
             error = f"no answer within {self.timeout_s:g}s"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
+        attempted_at = datetime.now(UTC)
         attempt = {
             "attempt": attempt_no,
-            "at": datetime.now(UTC),
+            "at": attempted_at,
             "status_code": status_code,
             "error": error,
             "duration_ms": round((time.monotonic() - started) * 1000),
@@ -204,19 +180,14 @@ class DeliveryWorker:
             self.sent += 1
             await self._finish(
                 delivery,
-                {"status": "delivered", "delivered_at": attempt["at"]},
+                {"status": "delivered", "delivered_at": attempted_at},
                 attempt,
             )
-            await self.cols.webhooks.update_one(
-                {"_id": hook["_id"]},
-                {"$set": {"consecutive_failures": 0, "last_success_at": attempt["at"]}},
-            )
+            await self.webhook_repository.record_success(hook["_id"], attempted_at)
             return
         self.failed += 1
         limit = int(delivery.get("attempt_limit") or self.webhooks.max_attempts)
-        await self.cols.webhooks.update_one(
-            {"_id": hook["_id"]}, {"$inc": {"consecutive_failures": 1}}
-        )
+        await self.webhook_repository.record_failure(hook["_id"])
         if attempt_no < limit:
             await self._finish(
                 delivery,
@@ -230,28 +201,13 @@ class DeliveryWorker:
     async def _finish(
         self, delivery: Document, fields: dict[str, Any], attempt: dict[str, Any] | None = None
     ) -> None:
-        update: Document = {"$set": fields, "$unset": {"lease_until": ""}}
-        if attempt is not None:
-            update["$push"] = {"attempts": attempt}
-            update["$inc"] = {"attempt_count": 1}
-        await guarded_update(self.cols.deliveries, delivery["_id"], {"status": "sending"}, update)
+        await self.deliveries.finish(delivery["_id"], fields, attempt)
 
     async def _pause(self, hook: Document, reason: str) -> None:
         at = datetime.now(UTC)
-        paused = await guarded_update(
-            self.cols.webhooks,
-            hook["_id"],
-            {"status": "active"},
-            {
-                "$set": {"status": "paused", "paused_at": at, "pause_reason": reason},
-                "$inc": {"pause_count": 1},
-            },
-        )
-        if not paused:
+        if not await self.webhook_repository.pause(hook["_id"], reason, at):
             return  # already paused (another delivery got there first)
-        await self.cols.deliveries.update_many(
-            {"webhook_id": hook["_id"], "status": "pending"}, {"$set": {"status": "held"}}
-        )
+        await self.deliveries.hold_pending(hook["_id"])
         pause_number = int(hook.get("pause_count", 0)) + 1
         log.warning("webhook paused", extra={"webhook": hook["_id"], "reason": reason})
         entry = inbox_rules.webhook_paused(

@@ -10,18 +10,17 @@ from typing import Any
 from marketplace_contracts.events import AlertRaised, CloudEvent, MatchFound
 from marketplace_platform.http import NotFound
 from marketplace_platform.live import InboxBroadcaster
-from marketplace_platform.mongo import upsert_many
 from marketplace_platform.runtime import BatchItem
 
-from ..adapters.repository import Collections, Document
+from ..adapters.repository import Document, InboxRepository
 from ..domain import inbox as rules
 
 Enqueue = Callable[[list[dict[str, Any]]], Awaitable[int]]
 
 
 class Inbox:
-    def __init__(self, cols: Collections, broadcaster: InboxBroadcaster) -> None:
-        self.cols = cols
+    def __init__(self, entries: InboxRepository, broadcaster: InboxBroadcaster) -> None:
+        self.entries = entries
         self.broadcaster = broadcaster
         self.enqueue_deliveries: Enqueue | None = None
 
@@ -51,12 +50,7 @@ class Inbox:
         A crash after the write and before the deliveries are queued is repaired by the
         redelivered event: both steps are idempotent (entry id, delivery id from event id).
         """
-        at = datetime.now(UTC)
-        stored = await upsert_many(
-            self.cols.inbox,
-            [{**f, "updated_at": at} for f in fields],
-            {"created_at": at, "read": False},
-        )
+        stored = await self.entries.store_many(fields, datetime.now(UTC))
         entries = [rules.public(doc) for doc in stored]
         if deliver and self.enqueue_deliveries is not None:
             await self.enqueue_deliveries(entries)
@@ -65,21 +59,11 @@ class Inbox:
         return entries
 
     async def list_for(self, org: str, *, unread: bool | None, limit: int) -> list[dict[str, Any]]:
-        query: Document = {"supplier_org": org}
-        if unread is True:
-            query["read"] = False
-        elif unread is False:
-            query["read"] = True
-        docs = [d async for d in self.cols.inbox.find(query)]
-        docs.sort(key=lambda d: (d["created_at"], d["_id"]), reverse=True)
-        return [rules.public(d) for d in docs[:limit]]
+        docs = await self.entries.page_for(org, unread=unread, limit=limit)
+        return [rules.public(d) for d in docs]
 
     async def mark_read(self, org: str, entry_id: str) -> dict[str, Any]:
-        result = await self.cols.inbox.update_one(
-            {"_id": entry_id, "supplier_org": org},
-            {"$set": {"read": True, "read_at": datetime.now(UTC)}},
-        )
-        if result.matched_count != 1:  # another organisation's entry does not exist for it
+        doc = await self.entries.mark_read(org, entry_id, datetime.now(UTC))
+        if doc is None:  # another organisation's entry does not exist for it
             raise NotFound(f"no inbox entry {entry_id}")
-        doc = await self.cols.inbox.find_one({"_id": entry_id})
-        return rules.public(doc or {})
+        return rules.public(doc)

@@ -11,9 +11,8 @@ from typing import Any
 
 from marketplace_contracts.events import deterministic_id
 from marketplace_platform.http import Conflict, NotFound
-from marketplace_platform.mongo import guarded_update, insert_absent
 
-from ..adapters.repository import Collections, Document
+from ..adapters.repository import DeliveryRepository, Document, WebhookRepository
 from ..domain import webhooks as rules
 from ..domain.webhooks import Target
 
@@ -66,14 +65,16 @@ def public_delivery(doc: Document) -> dict[str, Any]:
 class Webhooks:
     def __init__(
         self,
-        cols: Collections,
+        webhooks: WebhookRepository,
+        deliveries: DeliveryRepository,
         resolve: Resolve,
         *,
         allow_loopback: bool,
         max_attempts: int,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
-        self.cols = cols
+        self.webhooks = webhooks
+        self.delivery_queue = deliveries
         self.resolve = resolve
         self.allow_loopback = allow_loopback
         self.max_attempts = max_attempts
@@ -91,7 +92,7 @@ class Webhooks:
     async def register(self, org: str, url: str, secret: str) -> dict[str, Any]:
         rules.check_secret(secret)
         target = await self.check_target(url)
-        if await self.cols.webhooks.count_documents({"supplier_org": org}) >= MAX_PER_SUPPLIER:
+        if await self.webhooks.count_of(org) >= MAX_PER_SUPPLIER:
             raise Conflict(f"a supplier may register at most {MAX_PER_SUPPLIER} webhooks")
         doc = {
             "_id": str(uuid.uuid4()),
@@ -103,17 +104,15 @@ class Webhooks:
             "pause_count": 0,
             "created_at": datetime.now(UTC),
         }
-        await self.cols.webhooks.insert_one(doc)
+        await self.webhooks.add(doc)
         return public_webhook(doc)
 
     async def list_for(self, org: str) -> list[dict[str, Any]]:
-        docs = [d async for d in self.cols.webhooks.find({"supplier_org": org})]
-        docs.sort(key=lambda d: (d["created_at"], d["_id"]))
-        return [public_webhook(d) for d in docs]
+        return [public_webhook(d) for d in await self.webhooks.of_org(org)]
 
     async def _load_own(self, org: str, webhook_id: str) -> Document:
-        doc = await self.cols.webhooks.find_one({"_id": webhook_id, "supplier_org": org})
-        if doc is None:
+        doc = await self.webhooks.get(webhook_id)
+        if doc is None or doc["supplier_org"] != org:  # another's does not exist for it
             raise NotFound(f"no webhook {webhook_id}")
         return doc
 
@@ -122,17 +121,12 @@ class Webhooks:
 
     async def delete(self, org: str, webhook_id: str) -> None:
         await self._load_own(org, webhook_id)
-        await self.cols.webhooks.delete_one({"_id": webhook_id, "supplier_org": org})
-        await self.cols.deliveries.update_many(
-            {"webhook_id": webhook_id, "status": {"$in": ["pending", "held"]}},
-            {"$set": {"status": "cancelled"}},
-        )
+        await self.webhooks.delete(webhook_id)
+        await self.delivery_queue.cancel_open(webhook_id)
 
     async def deliveries(self, org: str, webhook_id: str, limit: int) -> list[dict[str, Any]]:
         await self._load_own(org, webhook_id)
-        docs = [d async for d in self.cols.deliveries.find({"webhook_id": webhook_id})]
-        docs.sort(key=lambda d: (d["created_at"], d["_id"]), reverse=True)
-        return [public_delivery(d) for d in docs[:limit]]
+        return [public_delivery(d) for d in await self.delivery_queue.of_webhook(webhook_id, limit)]
 
     async def resume(self, org: str, webhook_id: str) -> dict[str, Any]:
         """Un-pause: held deliveries and the ones that failed while pausing get new attempts."""
@@ -140,34 +134,8 @@ class Webhooks:
         if doc["status"] != "paused":
             raise Conflict("the webhook is not paused", field="status")
         await self.check_target(doc["url"], "url")
-        await guarded_update(
-            self.cols.webhooks,
-            webhook_id,
-            {"status": "paused"},
-            {
-                "$set": {
-                    "status": "active",
-                    "consecutive_failures": 0,
-                    "resumed_at": datetime.now(UTC),
-                }
-            },
-        )
-        at = datetime.now(UTC)
-        async for delivery in self.cols.deliveries.find(
-            {"webhook_id": webhook_id, "status": {"$in": ["held", "failed"]}}
-        ):
-            await guarded_update(
-                self.cols.deliveries,
-                delivery["_id"],
-                {"status": delivery["status"]},
-                {
-                    "$set": {
-                        "status": "pending",
-                        "next_attempt_at": at,
-                        "attempt_limit": delivery.get("attempt_count", 0) + self.max_attempts,
-                    }
-                },
-            )
+        await self.webhooks.resume(webhook_id, datetime.now(UTC))
+        await self.delivery_queue.reopen_stopped(webhook_id, datetime.now(UTC), self.max_attempts)
         self.wake()
         return await self.get(org, webhook_id)
 
@@ -178,8 +146,7 @@ class Webhooks:
         if not orgs:
             return 0
         hooks: dict[str, list[Document]] = {}
-        query = {"supplier_org": orgs[0]} if len(orgs) == 1 else {"supplier_org": {"$in": orgs}}
-        async for hook in self.cols.webhooks.find(query):
+        for hook in await self.webhooks.of_orgs(orgs):
             hooks.setdefault(hook["supplier_org"], []).append(hook)
         at = datetime.now(UTC)
         deliveries = [
@@ -187,7 +154,7 @@ class Webhooks:
             for entry in entries
             for hook in hooks.get(entry["supplier_org"], [])
         ]
-        await insert_absent(self.cols.deliveries, deliveries)
+        await self.delivery_queue.add_absent(deliveries)
         if deliveries:
             self.wake()
         return len(deliveries)
