@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from marketplace_platform.auth import verify_token
 from marketplace_platform.cli import app
-from marketplace_platform.cli.api import sse_events
+from marketplace_platform.cli.api import cpv_lines, sse_events
+from marketplace_platform.cli.core import cpv_full, cpv_name, language
 from marketplace_platform.cli.operations import describe_event, topic_name
 from marketplace_platform.settings import DEV_JWT_SECRET
 from tests.support.infra import free_port
@@ -32,6 +33,7 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "JWT_SECRET",
         "MARKETPLACE_ENVIRONMENT",
         "ENVIRONMENT",
+        "MARKETPLACE_LANG",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -239,3 +241,39 @@ def test_an_event_is_one_line_with_its_key_fields() -> None:
 def test_server_sent_events_are_parsed() -> None:
     lines = [": ping", "id: 1", "event: match", 'data: {"a": 1}', "", "data: x", "data: y", ""]
     assert list(sse_events(lines)) == [("match", "1", '{"a": 1}'), ("message", "", "x\ny")]
+
+
+def test_cpv_search_needs_a_query_or_a_parent() -> None:
+    result = runner.invoke(app, ["--org", "karlstad", "cpv", "search"])
+    assert result.exit_code == 1
+    assert "cpv search needs a QUERY (words or digits) or --parent CODE" in result.output
+
+
+def test_cpv_commands_report_a_service_that_is_down(closed_url: str) -> None:
+    for args in (
+        ["cpv", "search", "städ"],
+        ["cpv", "suggest", "--title", "Städning", "--problem", "Skolorna behöver städas"],
+    ):
+        result = runner.invoke(app, ["--needs-url", closed_url, "--org", "karlstad", *args])
+        assert result.exit_code == 1
+        assert f"cannot reach the needs service at {closed_url}" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+
+
+def test_cpv_labels_come_in_the_chosen_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cpv_name("80500000", "sv") == "80500000-9 Utbildningstjänster"
+    assert cpv_name("80500000-9", "en") == "80500000-9 Training services"
+    assert cpv_name("99999999", "sv") == "99999999"  # not in the vocabulary: as it is
+    assert cpv_full("90910000") == "90910000-9"
+    assert cpv_lines(["90910000", "80500000"], "sv", 2) == (
+        "90910000-9 Städning\n  80500000-9 Utbildningstjänster"
+    )
+    assert cpv_lines([], "sv", 2) == "-"
+    assert language("en") == "en"
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert language(None) == "en"
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert language(None) == "sv"
+    result = runner.invoke(app, ["--lang", "fi", "cpv", "search", "x"])
+    assert result.exit_code == 2
+    assert "must be sv or en" in result.output

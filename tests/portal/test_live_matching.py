@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.portal.conftest import Check, NewPage, Stack
-from tests.portal.test_portal_pages import publish_solution
+from tests.portal.test_portal_pages import pick_cpv, publish_solution
 from tests.support.infra import unique
 
 pytestmark = pytest.mark.infra
@@ -53,7 +53,7 @@ def test_buyer_sees_the_preview_and_a_match_arrive_live(
     title = f"Träning för vårdpersonal i svåra situationer {unique('n')}"
     page.get_by_label("Rubrik").fill(title)
     page.get_by_label("Problem (beskriv problemet, inte lösningen)").fill(PROBLEM)
-    page.get_by_label("CPV-koder (kommaseparerade)").fill("80500000-9")
+    pick_cpv(page, "805", "80500000")
     page.locator("#municipality_code").select_option("1780")
     wait_for_preview(page, name)
     check_page(page, "buyer-need-preview")

@@ -31,6 +31,13 @@ def nav(page: Page, name: str) -> None:
     page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name=name).click()
 
 
+def pick_cpv(page: Page, query: str, code: str) -> None:
+    """Choose a CPV code in the form's picker: search for it, then press the result."""
+    page.get_by_label("Sök kod med ord eller siffror").fill(query)
+    page.locator(f"#cpv-results [data-cpv-pick='{code}']").click()
+    expect(page.locator(f".chips [data-cpv-chip='{code}']")).to_be_visible()
+
+
 def publish_solution(stack: Stack, supplier: str, **changes: object) -> dict[str, object]:
     token = stack.token(supplier, "supplier")
     body = {**SOLUTION, **changes}
@@ -76,8 +83,8 @@ def test_supplier_manages_solutions_subscriptions_and_webhooks(
     page.get_by_role("link", name="Ny lösning").click()
     page.get_by_label("Namn").fill("Digital ledsagning")
     page.get_by_label("Beskrivning").fill("Trygg digital ledsagning för personer som behöver stöd.")
-    page.get_by_label("CPV-koder (kommaseparerade)").fill("85000000")
-    page.get_by_label(re.compile("^Regioner")).fill("17, 1880")
+    pick_cpv(page, "853", "85300000")
+    page.get_by_label(re.compile("^Regioner")).select_option(["17", "1880"])
     page.get_by_label("Mognad").select_option("pilot")
     page.get_by_label("Jämställd upphandling").check()
     check_page(page, "supplier-solution-new")
@@ -85,6 +92,7 @@ def test_supplier_manages_solutions_subscriptions_and_webhooks(
     expect(page.get_by_role("heading", level=1)).to_have_text("Digital ledsagning")
     expect(page.locator(".facts")).to_contain_text("Värmlands län")
     expect(page.locator(".facts")).to_contain_text("Örebro")
+    expect(page.locator(".facts")).to_contain_text("85300000-2 Socialvård och tillhörande tjänster")
     expect(page.locator("#adoption-count")).to_have_text("Används av 0 organisationer")
     page.get_by_role("link", name="Redigera").click()
     page.get_by_label("Mognad").select_option("market-ready")
@@ -124,7 +132,7 @@ def draft_need(page: Page, title: str, problem: str, cpv: str, municipality: str
     nav(page, "Nytt behov")
     page.get_by_label("Rubrik").fill(title)
     page.get_by_label(re.compile("^Problem")).fill(problem)
-    page.get_by_label("CPV-koder (kommaseparerade)").fill(cpv)
+    pick_cpv(page, cpv[:3], cpv)
     page.locator("#municipality_code").select_option(municipality)
 
 
@@ -138,7 +146,7 @@ def test_buyer_drafts_publishes_and_moves_a_need(
         page,
         title,
         "Vårdpersonalen saknar ett säkert sätt att öva bemötande av personer med demens.",
-        "80500000-9",
+        "80500000",
         "1780",
     )
     page.get_by_label("Jämställd upphandling").check()

@@ -1,14 +1,15 @@
 """The portal's pages: FastAPI routes rendering Jinja2 templates over the services' APIs.
 
 Reading works without JavaScript; htmx (from npm, served from node_modules) adds the live
-preview while a buyer drafts a need, and a few lines of `portal.js` add the live inbox
-(server-sent events relayed from the needs or suppliers service).
+preview while a buyer drafts a need and the CPV code picker's search and suggestions (HTML
+fragments over the needs service's reference API), and a few lines of `portal.js` add the
+picker's chips and the live inbox (server-sent events relayed from the needs or suppliers
+service). Without JavaScript, CPV codes are typed into a text field instead.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,12 +47,17 @@ from .views import (
     adoption_series,
     by_county,
     county_options,
+    cpv,
+    cpv_option,
+    joined_lists,
     municipality_options,
+    nuts_options,
     region_name,
     split_list,
 )
 
 HERE = Path(__file__).resolve().parent
+CPV_PAGE = 20  # codes per page of the CPV picker's search
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
@@ -178,7 +184,9 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
             "practice_tags": list(PRACTICE_TAGS),
             "county_options": county_options(),
             "municipality_options": municipality_options(),
+            "nuts_options": nuts_options(),
             "region_name": lambda code: region_name(code, t),
+            "cpv": lambda code: cpv(code, lang),
         }
         return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
@@ -297,7 +305,82 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         sign_out(request)
         return back("/")
 
+    # --- CPV codes: the picker's results, as HTML fragments for htmx -----------------------
+
+    def cpv_results(request: Request, **context: Any) -> HTMLResponse:
+        context = {"results": None, "notice": None, "more_url": None, "continued": False} | context
+        return render(request, "_cpv_results.html", **context)
+
+    def cpv_failure(request: Request, exc: ApiError) -> HTMLResponse:
+        t = Translator(lang_of(request))
+        notice = t("cpv_unavailable") if exc.status >= 500 else t("err_service", detail=exc.detail)
+        return cpv_results(request, notice=notice)
+
+    @app.get("/cpv/search", response_class=HTMLResponse)
+    async def cpv_search(
+        request: Request, q: str = "", parent: str = "", cursor: str = ""
+    ) -> Response:
+        """Codes by words of their label or by digits of the code, or a code's sub-codes."""
+        user = require(request)
+        q, parent, lang = q.strip(), parent.strip(), lang_of(request)
+        if not q and not parent:
+            return cpv_results(request)
+        params = {"q": q, "parent": parent, "lang": lang, "limit": CPV_PAGE, "cursor": cursor}
+        try:
+            found = await api.call("needs", "GET", "/v1/reference/cpv", user.token, params=params)
+        except ApiError as exc:
+            return cpv_failure(request, exc)
+        more_url = None
+        if found.get("next"):
+            more = {"q": q, "parent": parent, "cursor": found["next"]}
+            more_url = "/cpv/search?" + urlencode({k: v for k, v in more.items() if v})
+        return cpv_results(
+            request,
+            results=[cpv_option(item, lang) for item in found.get("items") or []],
+            parent=cpv(parent, lang) if parent else None,
+            more_url=more_url,
+            continued=bool(cursor),
+        )
+
+    @app.post("/cpv/suggest", response_class=HTMLResponse)
+    async def cpv_suggest(request: Request) -> Response:
+        """Codes the needs service suggests for the title and problem typed so far."""
+        user = require(request)
+        form = await form_of(request)
+        title, problem, lang = field(form, "title"), field(form, "problem"), lang_of(request)
+        if not (title or problem):
+            return cpv_results(request, notice=Translator(lang)("cpv_suggest_needs_text"))
+        body = {"title": title, "problem": problem}
+        if field(form, "language") in LANGS:
+            body["language"] = field(form, "language")
+        path = "/v1/reference/cpv/suggest"
+        try:
+            found = await api.call(
+                "needs", "POST", path, user.token, json=body, params={"lang": lang}
+            )
+        except ApiError as exc:
+            return cpv_failure(request, exc)
+        items = [cpv_option(item, lang) for item in found.get("items") or []]
+        return cpv_results(request, results=items, suggested=True)
+
     # --- needs -----------------------------------------------------------------------------
+
+    def need_page(
+        request: Request, url: str, result: dict[str, Any], filters: dict[str, Any], cursor: str
+    ) -> HTMLResponse:
+        """One page of needs; the service pages forward by cursor, so: first and next."""
+        query = urlencode({k: v for k, v in filters.items() if v})
+        base = f"{url}?{query}{'&' if query else ''}"
+        following = result.get("next")
+        return render(
+            request,
+            "needs_list.html",
+            needs=result["items"],
+            filters=filters,
+            first_url=base.rstrip("?&") if cursor else None,
+            next_url=base + urlencode({"cursor": following}) if following else None,
+            mine=url == "/needs/mine",
+        )
 
     @app.get("/needs", response_class=HTMLResponse)
     async def needs_list(  # noqa: PLR0917 - query parameters
@@ -306,49 +389,26 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         cpv: str | None = None,
         region: str | None = None,
         phase: str | None = None,
-        page: int = 1,
+        cursor: str = "",
     ) -> Response:
         user = require(request)
         filters = {"q": q, "cpv": cpv, "region": region, "phase": phase}
-        page = max(1, min(page, 10_000))
-        result = await api.call(
-            "needs", "GET", "/v1/needs", user.token, params={**filters, "page": page, "limit": 20}
-        )
-        pages = max(1, math.ceil(result["total"] / max(result["limit"], 1)))
-        query = urlencode({k: v for k, v in filters.items() if v})
-        return render(
-            request,
-            "needs_list.html",
-            needs=result["items"],
-            total=result["total"],
-            page=page,
-            pages=pages,
-            filters=filters,
-            query=query,
-            mine=False,
-        )
+        params = {**filters, "cursor": cursor, "limit": 20}
+        result = await api.call("needs", "GET", "/v1/needs", user.token, params=params)
+        return need_page(request, "/needs", result, filters, cursor)
 
     @app.get("/needs/mine", response_class=HTMLResponse)
-    async def needs_mine(request: Request) -> Response:
+    async def needs_mine(request: Request, cursor: str = "") -> Response:
         user = require(request, "buyer")
-        result = await api.call("needs", "GET", "/v1/needs/mine", user.token, params={"limit": 100})
-        return render(
-            request,
-            "needs_list.html",
-            needs=result["items"],
-            total=result["total"],
-            page=1,
-            pages=1,
-            filters={},
-            query="",
-            mine=True,
-        )
+        params = {"cursor": cursor, "limit": 100}
+        result = await api.call("needs", "GET", "/v1/needs/mine", user.token, params=params)
+        return need_page(request, "/needs/mine", result, {}, cursor)
 
     def need_values(form: FormData) -> dict[str, Any]:
         return {
             "title": field(form, "title"),
             "problem": field(form, "problem"),
-            "cpv_codes": field(form, "cpv_codes"),
+            "cpv_codes": joined_lists(form.getlist("cpv_codes")),
             "municipality_code": field(form, "municipality_code"),
             "language": field(form, "language") or "sv",
             "tags": [v for v in form.getlist("tags") if isinstance(v, str)],
@@ -361,14 +421,14 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
 
     async def run_preview(user: User, values: dict[str, Any]) -> dict[str, Any] | None:
         """Matching's ranked solutions for a draft, or None when there is too little to ask."""
-        cpv = split_list(values["cpv_codes"])
-        if not (values["title"] or values["problem"]) or not cpv or not values["municipality_code"]:
+        codes, municipality_code = values["cpv_codes"], values["municipality_code"]
+        if not (values["title"] or values["problem"]) or not codes or not municipality_code:
             return None
         body = {
             "title": values["title"] or values["problem"][:200],
             "problem": values["problem"] or values["title"],
-            "cpv_codes": cpv,
-            "municipality_code": values["municipality_code"],
+            "cpv_codes": codes,
+            "municipality_code": municipality_code,
             "tags": values["tags"],
             "language": values["language"],
         }
@@ -397,7 +457,7 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         body = {
             "title": values["title"],
             "problem": values["problem"],
-            "cpv_codes": split_list(values["cpv_codes"]),
+            "cpv_codes": values["cpv_codes"],
             "municipality_code": values["municipality_code"],
             "language": values["language"],
             "tags": values["tags"],
@@ -558,13 +618,18 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         return {
             "name": field(form, "name"),
             "description": field(form, "description"),
-            "cpv_codes": split_list(field(form, "cpv_codes")),
-            "regions": split_list(field(form, "regions")),
+            "cpv_codes": joined_lists(form.getlist("cpv_codes")),
+            "regions": joined_lists(form.getlist("regions")),
             "maturity": field(form, "maturity"),
             "tags": [v for v in form.getlist("tags") if isinstance(v, str)],
             "price_model": field(form, "price_model") or None,
             "languages": split_list(field(form, "languages")),
         }
+
+    def solution_values(form: FormData, body: dict[str, Any]) -> dict[str, Any]:
+        """What the supplier sent, to show the form again: the lists as lists."""
+        lists = {k: body[k] for k in ("tags", "cpv_codes", "regions")}
+        return {k: field(form, k) for k in form} | lists
 
     @app.get("/supplier/solutions", response_class=HTMLResponse)
     async def my_solutions(request: Request) -> Response:
@@ -586,12 +651,7 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         solution = await api.call("suppliers", "GET", path, user.token)
         if solution["supplier_org"] != user.org:
             raise PageError(404, Translator(lang_of(request))("not_found"))
-        values = {
-            **solution,
-            "cpv_codes": ", ".join(solution["cpv_codes"]),
-            "regions": ", ".join(solution["regions"]),
-            "languages": ", ".join(solution.get("languages") or []),
-        }
+        values = {**solution, "languages": ", ".join(solution.get("languages") or [])}
         return render(request, "solution_form.html", solution=solution, values=values, error=None)
 
     @app.post("/supplier/solutions")
@@ -604,7 +664,7 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         except ApiError as exc:
             if exc.status >= 500:
                 raise
-            values = {k: field(form, k) for k in form} | {"tags": body["tags"]}
+            values = solution_values(form, body)
             return render(
                 request, "solution_form.html", 422, solution=None, values=values, error=exc.detail
             )
@@ -622,7 +682,7 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         except ApiError as exc:
             if exc.status >= 500:
                 raise
-            values = {k: field(form, k) for k in form} | {"tags": body["tags"]}
+            values = solution_values(form, body)
             solution = {"id": solution_id}
             return render(
                 request,

@@ -98,6 +98,37 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Problem (describe the problem, not a solution)",
     ),
     "cpv_codes": ("CPV-koder (kommaseparerade)", "CPV codes (comma-separated)"),
+    "cpv_list": ("CPV-koder", "CPV codes"),
+    "cpv_chosen": ("Valda koder", "Chosen codes"),
+    "cpv_none_chosen": ("Inga koder valda än.", "No codes chosen yet."),
+    "cpv_search": ("Sök kod med ord eller siffror", "Search for a code by word or digits"),
+    "cpv_search_hint": (
+        "T.ex. städ eller 909. Välj en träff för att lägga till koden.",
+        "E.g. cleaning or 909. Choose a result to add the code.",
+    ),
+    "cpv_suggest": ("Föreslå koder", "Suggest codes"),
+    "cpv_suggest_hint": (
+        "Förslagen bygger på rubriken och problemet som du har skrivit.",
+        "The suggestions come from the title and the problem you have written.",
+    ),
+    "cpv_suggest_needs_text": (
+        "Skriv en rubrik eller ett problem först.",
+        "Write a title or a problem first.",
+    ),
+    "cpv_suggestions": ("{n} förslag", "{n} suggestions"),
+    "cpv_more": ("Fler träffar", "More results"),
+    "cpv_children": ("Visa underkoder", "Show sub-codes"),
+    "cpv_children_of": ("Visa underkoder till {label}", "Show sub-codes of {label}"),
+    "cpv_children_list": ("Underkoder till {label}", "Sub-codes of {label}"),
+    "cpv_remove": ("Ta bort {label}", "Remove {label}"),
+    "cpv_added": ("{label} har lagts till.", "{label} was added."),
+    "cpv_removed": ("{label} har tagits bort.", "{label} was removed."),
+    "cpv_unknown": ("okänd kod", "unknown code"),
+    "cpv_unavailable": (
+        "Kodsökningen är inte tillgänglig just nu. Skriv koderna i stället.",
+        "The code search is not available right now. Type the codes instead.",
+    ),
+    "cpv_level": ("Nivå", "Level"),
     "tags": ("Inriktning", "Practices"),
     "need_language": ("Behovets språk", "Language of the need"),
     "save_draft": ("Spara utkast", "Save draft"),
@@ -147,10 +178,12 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "supplier": ("Leverantör", "Supplier"),
     "description": ("Beskrivning", "Description"),
     "maturity": ("Mognad", "Maturity"),
-    "regions": (
-        "Regioner (kommun-, länskod eller SE, kommaseparerade)",
-        "Regions (municipality, county code or SE, comma-separated)",
+    "regions": ("Regioner där lösningen erbjuds", "Regions where the solution is offered"),
+    "regions_hint": (
+        "Välj en eller flera. Håll ned Ctrl (Cmd på Mac) för att välja fler än en.",
+        "Choose one or more. Hold down Ctrl (Cmd on a Mac) to choose more than one.",
     ),
+    "nuts_areas": ("Landsdelar och riksområden (NUTS)", "Parts of Sweden (NUTS)"),
     "served_regions": ("Verksam i", "Serves"),
     "price_model": ("Prismodell", "Price model"),
     "languages": (
@@ -235,9 +268,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "back": ("Tillbaka", "Back"),
     "saved": ("Sparat.", "Saved."),
-    "page": ("Sida {page} av {pages}", "Page {page} of {pages}"),
+    "results_on_page": ("{n} träffar på sidan", "{n} results on this page"),
+    "pages": ("Sidor", "Pages"),
+    "first_page": ("Första sidan", "First page"),
     "next": ("Nästa", "Next"),
-    "previous": ("Föregående", "Previous"),
 }
 
 PHASE_NAMES: Final[dict[str, tuple[str, str]]] = {
@@ -248,6 +282,13 @@ PHASE_NAMES: Final[dict[str, tuple[str, str]]] = {
     "implementation": ("Implementering", "Implementation"),
     "scaling": ("Skalning", "Scaling"),
     "withdrawn": ("Återtaget", "Withdrawn"),
+}
+CPV_LEVEL_NAMES: Final[dict[str, tuple[str, str]]] = {
+    "division": ("avdelning", "division"),
+    "group": ("grupp", "group"),
+    "class": ("klass", "class"),
+    "category": ("kategori", "category"),
+    "code": ("kod", "code"),
 }
 MATURITY_NAMES: Final[dict[str, tuple[str, str]]] = {
     "idea": ("Idé", "Idea"),
@@ -273,6 +314,10 @@ class Translator:
     def phase(self, phase: str) -> str:
         pair = PHASE_NAMES.get(phase)
         return pick(pair, self.lang) if pair else phase
+
+    def cpv_level(self, level: str) -> str:
+        pair = CPV_LEVEL_NAMES.get(level)
+        return pick(pair, self.lang) if pair else level
 
     def maturity(self, value: str) -> str:
         pair = MATURITY_NAMES.get(value)

@@ -1,7 +1,8 @@
-"""Shaping service answers for the pages: regions, adoption by county, the adoption chart."""
+"""Shaping service answers for the pages: regions, CPV codes, adoption by county, the chart."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -9,15 +10,20 @@ from typing import Any
 
 from marketplace_contracts.reference import (
     COUNTRY_CODE,
+    InvalidCpvCode,
     UnknownRegion,
     all_counties,
     all_municipalities,
+    all_nuts,
+    children_of,
     county,
+    lookup,
     municipality,
+    parse_region,
     swedish_sort_key,
 )
 
-from .i18n import Translator
+from .i18n import Lang, Translator
 
 
 @dataclass(frozen=True)
@@ -36,13 +42,78 @@ def municipality_options() -> list[Option]:
     return [Option(m.code, m.name) for m in found]
 
 
+def nuts_options() -> list[Option]:
+    """Sweden's NUTS-1 and NUTS-2 areas (landsdelar, riksområden), each under its parent.
+
+    NUTS-3 areas are the counties and the country is offered on its own, so neither is here.
+    """
+    areas = [a for a in all_nuts() if a.level in (1, 2)]
+    return [Option(a.code, f"{'– ' if a.level == 2 else ''}{a.name} ({a.code})") for a in areas]
+
+
 def region_name(code: str, t: Translator) -> str:
-    if code == COUNTRY_CODE:
-        return t("all_sweden")
+    """ "SE" -> all of Sweden; a municipality, county or NUTS code -> its name."""
     try:
-        return county(code).name if len(code) == 2 else municipality(code).name
+        region = parse_region(code)
     except UnknownRegion:
         return code
+    return t("all_sweden") if region.code == COUNTRY_CODE else region.name
+
+
+@dataclass(frozen=True)
+class Cpv:
+    """A CPV code as the pages show it: with its check digit where known and its label.
+
+    ``reason`` is set on a suggestion of the needs service: why the code fits the need.
+    """
+
+    code: str  # the bare eight digits, or the text given when it is no CPV code
+    full: str  # "80500000-9" where the check digit is known; a prefix ("805") as given
+    label: str | None  # None for a code outside the vocabulary
+    level: str | None = None
+    has_children: bool = False
+    reason: str | None = None
+
+    @property
+    def name(self) -> str:
+        """ "80500000-9 Utbildningstjänster": the code with its label, for text and lists."""
+        return f"{self.full} {self.label}" if self.label else self.full
+
+
+def cpv(code: str, lang: Lang) -> Cpv:
+    """A code ("80500000", "80500000-9") or a prefix ("805") with its label in ``lang``."""
+    raw = code.strip()
+    padded = raw.ljust(8, "0") if raw.isdigit() and 2 <= len(raw) < 8 else raw
+    try:
+        entry = lookup(padded)
+    except InvalidCpvCode:
+        entry = None
+    if entry is None:
+        return Cpv(raw, raw, None)
+    return Cpv(
+        code=entry.code,
+        full=raw if padded != raw else entry.full,  # a prefix stays a prefix
+        label=entry.label(lang),
+        level=entry.level,
+        has_children=bool(children_of(entry.code)),
+    )
+
+
+def cpv_option(item: dict[str, Any], lang: Lang) -> Cpv:
+    """A result of the needs service's code search or suggestions, for the CPV picker.
+
+    The service's label (asked for in ``lang``) wins; the vocabulary adds what the answer
+    leaves out (the check digit and the level of a suggestion, whether there are sub-codes).
+    """
+    known = cpv(str(item.get("code", "")), lang)
+    return Cpv(
+        code=known.code,
+        full=str(item.get("full") or known.full),
+        label=str(item.get("label") or known.label or "") or None,
+        level=str(item.get("level") or known.level or "") or None,
+        has_children=known.has_children,
+        reason=str(item["reason"]) if item.get("reason") else None,
+    )
 
 
 @dataclass
@@ -131,3 +202,16 @@ def adoption_chart(name: str, points: list[tuple[datetime, int]], t: Translator)
 
 def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def joined_lists(values: Iterable[object]) -> list[str]:
+    """Every value of a repeated form field, each comma-separated, once and in order.
+
+    A field is sent as one text ("90910000, 80500000" without JavaScript) or as one value per
+    chosen item (the CPV picker's hidden inputs, a multiple select): both read the same.
+    """
+    seen: dict[str, None] = {}
+    for value in values:
+        if isinstance(value, str):
+            seen.update(dict.fromkeys(split_list(value)))
+    return list(seen)
