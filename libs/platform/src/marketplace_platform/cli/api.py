@@ -282,7 +282,7 @@ def needs_list(  # noqa: PLR0917 - typer options
     ctx: typer.Context,
     mine: Annotated[bool, typer.Option(help="your organisation's needs, drafts included")] = False,
     cpv: Annotated[str | None, typer.Option(help="CPV prefix or code")] = None,
-    region: Annotated[str | None, typer.Option(help="municipality, county, NUTS (SE311) or SE")] = None,
+    region: Annotated[str | None, typer.Option(help="municipality, county, NUTS or SE")] = None,
     phase: Annotated[str | None, typer.Option()] = None,
     q: Annotated[str | None, typer.Option("--q", "-q", help="text search")] = None,
     cursor: Annotated[str | None, typer.Option(help="the next page, as printed")] = None,
