@@ -18,6 +18,7 @@ import base64
 import binascii
 import bisect
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -184,14 +185,18 @@ def cursor_of(key: Key) -> str:
 
 def key_of_cursor(cursor: str) -> Key:
     """Raises ValueError for a cursor this listing did not write."""
+    refusal = "not a cursor of this list: take it from the `next` of a page"
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         ts, need_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise ValueError("not a cursor of this list: take it from the `next` of a page") from exc
-    if not isinstance(ts, int | float) or not isinstance(need_id, str):
-        raise ValueError("not a cursor of this list: take it from the `next` of a page")
-    return (float(ts), need_id)
+        if isinstance(ts, bool) or not isinstance(ts, int | float) or not isinstance(need_id, str):
+            raise ValueError(refusal)
+        key = (float(ts), need_id)
+    except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(refusal) from exc
+    if not math.isfinite(key[0]):
+        raise ValueError(refusal)
+    return key
 
 
 def _union(sets: Iterable[set[str]]) -> set[str]:
