@@ -182,12 +182,6 @@ class AdoptionsRepository:
         except DuplicateKeyError:
             raise AlreadyExists(adoption.id) from None
 
-    async def of_org(self, org: str) -> list[Document]:
-        cursor = self.collection.find({"buyer_org": org}, projection={"outbox": 0}).sort(
-            [("at", DESCENDING), ("_id", ASCENDING)]
-        )
-        return [d async for d in cursor]
-
 
 def _reasons(payload: MatchFound | ScalingOpportunity) -> list[Document]:
     return [r.model_dump(mode="json") for r in payload.reasons]
