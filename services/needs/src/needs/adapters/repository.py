@@ -121,16 +121,15 @@ class NeedsRepository:
         self.source = source
 
     async def ensure_indexes(self) -> None:
+        """Needs are read by `_id` alone, so no index beyond it; the organisations' orders
+        are filled once for a database whose needs predate them (one read of every need)."""
         if await self.own.collection.find_one({}) is not None:
             return
-        # Once, for a database whose needs predate the order: one read of every need.
         by_org: dict[str, list[tuple[str, datetime]]] = {}
         async for doc in self.collection.find({}, {"buyer_org": 1, "created_at": 1}):
             by_org.setdefault(doc["buyer_org"], []).append((doc["_id"], doc["created_at"]))
         for org, needs in by_org.items():
             await self.own.add(org, needs)
-        await self.collection.create_index([("cpv_prefixes", ASCENDING)])
-        await self.collection.create_index([("search_terms", ASCENDING)])
 
     async def get(self, need_id: str) -> tuple[Need, int] | None:
         doc = await self.collection.find_one({"_id": need_id}, projection={"outbox": 0})
