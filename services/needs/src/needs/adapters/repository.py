@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -216,7 +216,6 @@ class InboxRepository:
         self.order = OrgOrder(db[INBOX_ORDER])
 
     async def ensure_indexes(self) -> None:
-        await self.inbox.create_index([("buyer_org", ASCENDING), ("created_at", DESCENDING)])
         await self._reference_entries_written_before_the_index()
 
     async def _reference_entries_written_before_the_index(self) -> None:
