@@ -8,8 +8,10 @@ sees every instance's writes) and from this instance's own writes at once (so th
 sees what it just published); both carry the need's version, and an older one never
 overwrites a newer one.
 
-Order: newest publication first, then id; pages are keyset (`after` the last key of the
-previous page), so a page costs the same at any depth and no total is counted.
+Order: newest publication first (ties: the greater id first); pages are keyset (`after` the
+last key of the previous page), so a page costs the same at any depth and no total is
+counted. Keys are kept ascending, (publication time, id), and walked from the end: needs
+arrive roughly in the order they were published, so each one is appended, not inserted.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import heapq
 import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from marketplace_contracts.events import (
     NeedCosigned,
@@ -43,27 +46,28 @@ PUBLISHED = "published"
 # A candidate set this much smaller than the list is sorted; a larger one is walked in order.
 SORT_BELOW_SHARE = 8
 
-Key = tuple[float, str]  # (-published timestamp, id): ascending order is newest first
+Key = tuple[float, str]  # (published timestamp, id); the list runs from the greatest
 
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """What the list needs of one need; `terms` are its search terms (text.index_terms)."""
+    """What the list needs of one need; `terms` are its search terms (text.index_terms), a
+    tuple rather than a set since a hundred thousand of them are held."""
 
     need_id: str
     version: int
     buyer_org: str
     status: str
     phase: str
-    published_at: datetime
+    published_ts: float
     cpv_prefixes: tuple[str, ...]
     county_code: str
     municipality_code: str
-    terms: frozenset[str]
+    terms: tuple[str, ...]
 
     @property
     def key(self) -> Key:
-        return (-self.published_at.timestamp(), self.need_id)
+        return (self.published_ts, self.need_id)
 
     def postings(self) -> Iterator[tuple[str, str]]:
         yield STATUS, self.status
@@ -91,6 +95,7 @@ class NeedListing:
     def __init__(self) -> None:
         self._entries: dict[str, Listed] = {}
         self._order: list[Key] = []
+        self._keys: dict[str, Key] = {}
         self._postings: dict[tuple[str, str], set[str]] = {}
 
     def __len__(self) -> int:
@@ -111,12 +116,17 @@ class NeedListing:
                 return False
             self._remove(old)
         self._entries[entry.need_id] = entry
-        bisect.insort(self._order, entry.key)
+        key = self._keys[entry.need_id] = entry.key
+        if not self._order or self._order[-1] < key:
+            self._order.append(key)  # the usual case: the newest publication
+        else:
+            bisect.insort(self._order, key)
         for posting in entry.postings():
             self._postings.setdefault(posting, set()).add(entry.need_id)
         return True
 
     def _remove(self, entry: Listed) -> None:
+        del self._keys[entry.need_id]
         index = bisect.bisect_left(self._order, entry.key)
         if index < len(self._order) and self._order[index] == entry.key:
             del self._order[index]
@@ -133,11 +143,11 @@ class NeedListing:
         if any(not s for s in sets):
             return [], False
         sets.sort(key=len)
-        start = bisect.bisect_right(self._order, after) if after is not None else 0
+        end = bisect.bisect_left(self._order, after) if after is not None else len(self._order)
         if len(sets[0]) * SORT_BELOW_SHARE < len(self._order):
             ids = self._sorted_matches(sets, after, limit + 1)
         else:
-            ids = self._walked_matches(sets, start, limit + 1)
+            ids = self._walked_matches(sets, end, limit + 1)
         return ids[:limit], len(ids) > limit
 
     def key_of(self, need_id: str) -> Key:
@@ -153,22 +163,22 @@ class NeedListing:
         if query.municipality_code:
             sets.append(get((MUNICIPALITY, query.municipality_code), empty))
         if query.county_codes:
-            sets.append(_union(get((COUNTY, c), empty) for c in query.county_codes))
+            sets.append(_union([get((COUNTY, c), empty) for c in query.county_codes]))
         for group in query.term_groups:
-            sets.append(_union(get((TERM, t), empty) for t in group))
+            sets.append(_union([get((TERM, t), empty) for t in group]))
         return sets
 
     def _sorted_matches(self, sets: list[set[str]], after: Key | None, count: int) -> list[str]:
-        smallest, rest = sets[0], sets[1:]
-        keys = sorted(self._entries[i].key for i in smallest if all(i in other for other in rest))
+        candidates = sets[0].intersection(*sets[1:])
+        keys: Iterable[Key] = map(self._keys.__getitem__, candidates)
         if after is not None:
-            keys = keys[bisect.bisect_right(keys, after) :]
-        return [need_id for _, need_id in keys[:count]]
+            keys = (key for key in keys if key < after)
+        return [need_id for _, need_id in heapq.nlargest(count, keys)]
 
-    def _walked_matches(self, sets: list[set[str]], start: int, count: int) -> list[str]:
+    def _walked_matches(self, sets: list[set[str]], end: int, count: int) -> list[str]:
         out: list[str] = []
         order = self._order
-        for index in range(start, len(order)):
+        for index in range(end - 1, -1, -1):
             need_id = order[index][1]
             if all(need_id in s for s in sets):
                 out.append(need_id)
@@ -199,7 +209,9 @@ def key_of_cursor(cursor: str) -> Key:
     return key
 
 
-def _union(sets: Iterable[set[str]]) -> set[str]:
+def _union(sets: list[set[str]]) -> set[str]:
+    if len(sets) == 1:
+        return sets[0]  # read only: no copy
     out: set[str] = set()
     for s in sets:
         out |= s
@@ -221,11 +233,11 @@ def listed_from_state(
         buyer_org=state.buyer_org,
         status=status,
         phase=state.phase,
-        published_at=state.published_at or published_at,
+        published_ts=(state.published_at or published_at).timestamp(),
         cpv_prefixes=tuple(cpv_prefixes(state.cpv_codes)),
         county_code=place.county_code,
         municipality_code=place.code,
-        terms=frozenset(index_terms(texts)),
+        terms=tuple(index_terms(texts)),
     )
 
 
@@ -234,7 +246,9 @@ def listed_after(event: Payload, held: Listed | None, *, event_time: datetime) -
     (a delta for a need not held, an event of another kind)."""
     if isinstance(event, NeedState):
         status = held.status if held is not None else PUBLISHED
-        published_at = held.published_at if held is not None else event_time
+        published_at = (
+            datetime.fromtimestamp(held.published_ts, UTC) if held is not None else event_time
+        )
         return listed_from_state(event, published_at=published_at, status=status)
     if held is None:
         return None
