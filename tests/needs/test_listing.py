@@ -161,7 +161,8 @@ def test_events_of_the_needs_topic_move_the_entry() -> None:
     assert held is not None
     assert held.published_ts == T0.timestamp()  # the need's publication, not the event's
     assert held.county_code == "17" and "805" in held.cpv_prefixes
-    assert "ledsagning" in held.terms
+    found = listing.page(ListQuery(term_groups=(("ledsagning",),)), after=None, limit=5)
+    assert found == (["need-1"], False)
     apply(
         NeedPhaseChanged(
             need_id="need-1",
@@ -185,6 +186,22 @@ def test_events_of_the_needs_topic_move_the_entry() -> None:
     apply(NeedWithdrawn(need_id="need-1", version=4, buyer_org="karlstad"))
     assert listing.page(ListQuery(), after=None, limit=5) == ([], False)
     assert listing.page(ListQuery(phase="withdrawn"), after=None, limit=5)[0] == ["need-1"]
+
+
+def test_a_changed_text_is_found_by_its_new_words_only_even_after_many_changes() -> None:
+    listing = NeedListing()
+    listing.put(entry(1, version=1, terms=("snorojning",)))
+    listing.put(entry(2, version=1, terms=("snorojning",)))
+    for version in range(2, 40):  # every change a new ordinal; dead ones compacted away
+        listing.put(entry(1, version=version, terms=(f"word{version}",)))
+    by_word = ListQuery(term_groups=(("snorojning",),))
+    assert listing.page(by_word, after=None, limit=5) == (["n00002"], False)
+    assert listing.page(ListQuery(term_groups=(("word39",),)), after=None, limit=5)[0] == ["n00001"]
+    assert listing.page(ListQuery(term_groups=(("word38",),)), after=None, limit=5) == ([], False)
+    # A delta (a phase move) keeps what the need is found by.
+    listing.put(entry(1, version=40, terms=(), phase="validation"))
+    query = ListQuery(phase="validation", term_groups=(("word39",),))
+    assert listing.page(query, after=None, limit=5)[0] == ["n00001"]
 
 
 @pytest.mark.parametrize("bad", ["", "abc", "e30", cursor_of((1.0, "x"))[:-3] + "!!!"])

@@ -22,7 +22,8 @@ import bisect
 import heapq
 import json
 import math
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -51,8 +52,9 @@ Key = tuple[float, str]  # (published timestamp, id); the list runs from the gre
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """What the list needs of one need; `terms` are its search terms (text.index_terms), a
-    tuple rather than a set since a hundred thousand of them are held."""
+    """What the list needs of one need. `terms` are its search terms (text.index_terms,
+    some 200 a need): the listing posts them and does not keep them; an entry made from a
+    delta event (a phase move) has none and keeps the postings of the entry it follows."""
 
     need_id: str
     version: int
@@ -70,14 +72,17 @@ class Listed:
         return (self.published_ts, self.need_id)
 
     def postings(self) -> Iterator[tuple[str, str]]:
-        yield STATUS, self.status
-        yield PHASE, self.phase
+        """The selective filters' keys; status and phase are checked on the entry itself."""
         yield COUNTY, self.county_code
         yield MUNICIPALITY, self.municipality_code
         for prefix in self.cpv_prefixes:
             yield CPV, prefix
         for term in self.terms:
             yield TERM, term
+
+    def fits(self, query: ListQuery) -> bool:
+        """The filters that are not postings (the others are checked by the caller)."""
+        return self.phase == query.phase if query.phase else self.status == PUBLISHED
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,21 +97,31 @@ class ListQuery:
 
 
 class NeedListing:
+    """Entries by id, their keys in order, and postings per filter value.
+
+    A posting is an append-only array of ordinals (4 bytes each: about 20 million of them
+    at 100 000 needs); a need keeps its ordinal while its text, codes and place stay the
+    same, and gets a new one when they change, the old one being dead from then on. Dead
+    ordinals are dropped from the postings once they are a third of all.
+    """
+
     def __init__(self) -> None:
         self._entries: dict[str, Listed] = {}
-        self._order: list[Key] = []
-        self._keys: dict[str, Key] = {}
-        self._postings: dict[tuple[str, str], set[str]] = {}
+        self._order: list[Key] = []  # ascending; the list runs from the end
+        self._ordinal: dict[str, int] = {}
+        self._ids: list[str | None] = []  # by ordinal; None once dead
+        self._postings: dict[tuple[str, str], array[int]] = {}
+        self._signature: dict[str, int] = {}  # of what was posted, by need
+        self._dead = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def version_of(self, need_id: str) -> int:
-        entry = self._entries.get(need_id)
-        return entry.version if entry else 0
-
     def get(self, need_id: str) -> Listed | None:
         return self._entries.get(need_id)
+
+    def key_of(self, need_id: str) -> Key:
+        return self._entries[need_id].key
 
     def put(self, entry: Listed) -> bool:
         """Add or replace a need's entry; an entry older than the one held is ignored."""
@@ -114,77 +129,119 @@ class NeedListing:
         if old is not None:
             if old.version >= entry.version:
                 return False
-            self._remove(old)
-        self._entries[entry.need_id] = entry
-        key = self._keys[entry.need_id] = entry.key
+            self._unorder(old)
+        self._entries[entry.need_id] = replace(entry, terms=()) if entry.terms else entry
+        self._order_in(entry.key)
+        if old is None or (entry.terms and _signature(entry) != self._signature[entry.need_id]):
+            self._post(entry)
+        return True
+
+    def _order_in(self, key: Key) -> None:
         if not self._order or self._order[-1] < key:
             self._order.append(key)  # the usual case: the newest publication
         else:
             bisect.insort(self._order, key)
-        for posting in entry.postings():
-            self._postings.setdefault(posting, set()).add(entry.need_id)
-        return True
 
-    def _remove(self, entry: Listed) -> None:
-        del self._keys[entry.need_id]
+    def _unorder(self, entry: Listed) -> None:
         index = bisect.bisect_left(self._order, entry.key)
         if index < len(self._order) and self._order[index] == entry.key:
             del self._order[index]
+
+    def _post(self, entry: Listed) -> None:
+        previous = self._ordinal.get(entry.need_id)
+        if previous is not None:
+            self._ids[previous] = None
+            self._dead += 1
+        ordinal = self._ordinal[entry.need_id] = len(self._ids)
+        self._ids.append(entry.need_id)
+        self._signature[entry.need_id] = _signature(entry)
         for posting in entry.postings():
-            ids = self._postings.get(posting)
-            if ids is not None:
-                ids.discard(entry.need_id)
-                if not ids:
-                    del self._postings[posting]
+            found = self._postings.get(posting)
+            if found is None:
+                found = self._postings[posting] = array("I")
+            found.append(ordinal)
+        if self._dead * 3 > len(self._ids):
+            self._compact()
+
+    def _compact(self) -> None:
+        ids = self._ids
+        for posting, ordinals in list(self._postings.items()):
+            live = array("I", (o for o in ordinals if ids[o] is not None))
+            if live:
+                self._postings[posting] = live
+            else:
+                del self._postings[posting]
+        self._dead = 0
 
     def page(self, query: ListQuery, *, after: Key | None, limit: int) -> tuple[list[str], bool]:
         """The ids of one page in list order, and whether more follow."""
-        sets = self._candidate_sets(query)
-        if any(not s for s in sets):
+        groups = self._posting_groups(query)
+        if any(not sum(len(a) for a in g) for g in groups):
             return [], False
-        sets.sort(key=len)
-        end = bisect.bisect_left(self._order, after) if after is not None else len(self._order)
-        if len(sets[0]) * SORT_BELOW_SHARE < len(self._order):
-            ids = self._sorted_matches(sets, after, limit + 1)
+        groups.sort(key=lambda g: sum(len(a) for a in g))
+        if groups and sum(len(a) for a in groups[0]) * SORT_BELOW_SHARE < len(self._ids):
+            ids = self._sorted_matches(query, groups, after, limit + 1)
         else:
-            ids = self._walked_matches(sets, end, limit + 1)
+            ids = self._walked_matches(query, groups, after, limit + 1)
         return ids[:limit], len(ids) > limit
 
-    def key_of(self, need_id: str) -> Key:
-        return self._entries[need_id].key
-
-    def _candidate_sets(self, query: ListQuery) -> list[set[str]]:
-        empty: set[str] = set()
+    def _posting_groups(self, query: ListQuery) -> list[list[array[int]]]:
+        """One group a filter: the arrays whose union it allows."""
+        empty = array("I")
         get = self._postings.get
-        first = (PHASE, query.phase) if query.phase else (STATUS, PUBLISHED)
-        sets = [get(first, empty)]
+        groups: list[list[array[int]]] = []
         if query.cpv_prefix:
-            sets.append(get((CPV, query.cpv_prefix), empty))
+            groups.append([get((CPV, query.cpv_prefix), empty)])
         if query.municipality_code:
-            sets.append(get((MUNICIPALITY, query.municipality_code), empty))
+            groups.append([get((MUNICIPALITY, query.municipality_code), empty)])
         if query.county_codes:
-            sets.append(_union([get((COUNTY, c), empty) for c in query.county_codes]))
-        for group in query.term_groups:
-            sets.append(_union([get((TERM, t), empty) for t in group]))
-        return sets
+            groups.append([get((COUNTY, c), empty) for c in query.county_codes])
+        for terms in query.term_groups:
+            groups.append([get((TERM, t), empty) for t in terms])
+        return groups
 
-    def _sorted_matches(self, sets: list[set[str]], after: Key | None, count: int) -> list[str]:
-        candidates = sets[0].intersection(*sets[1:])
-        keys: Iterable[Key] = map(self._keys.__getitem__, candidates)
+    def _sorted_matches(
+        self, query: ListQuery, groups: list[list[array[int]]], after: Key | None, count: int
+    ) -> list[str]:
+        candidates = _ordinals(groups[0]).intersection(*(_ordinals(g) for g in groups[1:]))
+        ids, entries = self._ids, self._entries
+        keys = (
+            entries[need_id].key
+            for need_id in (ids[o] for o in candidates)
+            if need_id is not None and entries[need_id].fits(query)
+        )
         if after is not None:
             keys = (key for key in keys if key < after)
         return [need_id for _, need_id in heapq.nlargest(count, keys)]
 
-    def _walked_matches(self, sets: list[set[str]], end: int, count: int) -> list[str]:
+    def _walked_matches(
+        self, query: ListQuery, groups: list[list[array[int]]], after: Key | None, count: int
+    ) -> list[str]:
+        allowed = [_ordinals(g) for g in groups]
+        ordinal, entries, order = self._ordinal, self._entries, self._order
+        end = bisect.bisect_left(order, after) if after is not None else len(order)
         out: list[str] = []
-        order = self._order
         for index in range(end - 1, -1, -1):
             need_id = order[index][1]
-            if all(need_id in s for s in sets):
-                out.append(need_id)
-                if len(out) == count:
-                    break
+            if not entries[need_id].fits(query):
+                continue
+            if allowed and not all(ordinal[need_id] in s for s in allowed):
+                continue
+            out.append(need_id)
+            if len(out) == count:
+                break
         return out
+
+
+def _signature(entry: Listed) -> int:
+    return hash((entry.cpv_prefixes, entry.county_code, entry.municipality_code, entry.terms))
+
+
+def _ordinals(arrays: list[array[int]]) -> set[int]:
+    out: set[int] = set()
+    for ordinals in arrays:
+        out.update(ordinals)
+    return out
 
 
 def cursor_of(key: Key) -> str:
@@ -207,15 +264,6 @@ def key_of_cursor(cursor: str) -> Key:
     if not math.isfinite(key[0]):
         raise ValueError(refusal)
     return key
-
-
-def _union(sets: list[set[str]]) -> set[str]:
-    if len(sets) == 1:
-        return sets[0]  # read only: no copy
-    out: set[str] = set()
-    for s in sets:
-        out |= s
-    return out
 
 
 # --- what feeds the listing ------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Container, Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 import Stemmer
@@ -172,9 +172,15 @@ def index_terms(texts: Iterable[str | None]) -> list[str]:
     terms: set[str] = set()
     for text in texts:
         for token in tokenize(text or ""):
-            terms |= variants(token)
-            terms |= _compound_parts(token)
+            terms |= _token_terms(token)
     return sorted(terms)
+
+
+@lru_cache(maxsize=65_536)
+def _token_terms(token: str) -> frozenset[str]:
+    # Words repeat from need to need: a rebuild of the list of 100 000 needs analyses each
+    # word once, not once a need (stemming every suffix is most of the cost).
+    return frozenset(variants(token) | _compound_parts(token))
 
 
 def query_terms(q: str) -> list[list[str]]:
