@@ -154,6 +154,7 @@ def test_status_shows_the_running_service_and_its_consumer_group(
     assert states == {"needs": "ok", "suppliers": "down", "matching": "down"}
     assert report["consumer_lag_error"] is None
     groups = [g["group"] for g in report["consumer_groups"]]
+    assert groups, "the needs service's consumer groups are listed"
     assert all(g.startswith(prefix) for g in groups)
 
 

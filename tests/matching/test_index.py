@@ -249,13 +249,18 @@ def test_rank_sorted_thresholded_and_limited() -> None:
     idx = SolutionIndex()
     for s in make_solutions(200):
         idx.upsert(s)
+    ranked_at_all = 0
     for n in make_needs(20):
         ranked = idx.rank(n, k=7, threshold=0.4)
+        ranked_at_all += bool(ranked)
         assert len(ranked) <= 7
         assert all(m.score >= 0.4 for m in ranked)
         keys = [(-m.score, m.solution_id) for m in ranked]
         assert keys == sorted(keys)
         assert all(m.need_id == n.need_id for m in ranked)
+    assert ranked_at_all >= 10  # the checks above ran on real rankings, not empty ones
+    full = max((idx.rank(n, k=7, threshold=0.0) for n in make_needs(20)), key=len)
+    assert len(full) == 7  # and the limit bites
 
 
 @pytest.mark.parametrize(
