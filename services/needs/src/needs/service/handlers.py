@@ -3,6 +3,7 @@ events in one write, then hand the events to the relay so they are on Kafka on r
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from ..domain.text import query_terms
 Document = dict[str, Any]
 T = TypeVar("T")
 ATTEMPTS = 3
+RECENT_NEEDS = 20_000  # about 100 MB of needs kept for list pages
 
 
 def utc_now() -> datetime:
@@ -77,6 +79,12 @@ class NeedsService:
         self.relay = relay
         self.listing = listing
         self.clock = clock
+        # Needs of recent list pages, by id: the listing knows each one's current version,
+        # so a page whose needs did not change since is served without reading them again.
+        # A change that raises no version (a second implementation) is seen here at once
+        # but by another instance (MongoDB only) when the need next changes; a need's own
+        # page (GET /v1/needs/{id}) always reads it.
+        self._recent: OrderedDict[str, Need] = OrderedDict()
 
     def apply_to_listing(self, payload: Payload, at: datetime) -> None:
         """One event of the needs topic (or of this instance's own write) into the list."""
@@ -112,9 +120,31 @@ class NeedsService:
         page's documents read by id (the one lookup FerretDB 1.x answers from an index)."""
         query = list_query(cpv=cpv, region=region, phase=phase, q=q)
         ids, more = self.listing.page(query, after=_read_cursor(cursor), limit=limit)
-        found = await self.needs.get_many(ids)
-        items = [need for need in found if need is not None]
+        items = await self._current(ids)
         return Page(items, cursor_of(self.listing.key_of(ids[-1])) if more else None)
+
+    async def _current(self, ids: list[str]) -> list[Need]:
+        """The needs in their current version: remembered ones whose version the listing
+        still holds, the others read by `_id` (all at once) and remembered."""
+        held = {i: n for i in ids if (n := self._recent.get(i)) is not None and self._fresh(n)}
+        missing = [i for i in ids if i not in held]
+        for need in await self.needs.get_many(missing):
+            if need is not None:
+                held[need.id] = need
+                self._remember(need)
+        for need_id in held:
+            self._recent.move_to_end(need_id)
+        return [held[i] for i in ids if i in held]
+
+    def _fresh(self, need: Need) -> bool:
+        entry = self.listing.get(need.id)
+        return entry is not None and entry.version == need.version
+
+    def _remember(self, need: Need) -> None:
+        self._recent[need.id] = need
+        self._recent.move_to_end(need.id)
+        while len(self._recent) > RECENT_NEEDS:
+            self._recent.popitem(last=False)
 
     # --- commands ------------------------------------------------------------------------
 
@@ -150,6 +180,8 @@ class NeedsService:
                 if attempt + 1 == ATTEMPTS:
                     raise
                 continue
+            if need.id in self._recent:
+                self._remember(need)
             if events:
                 # The buyer sees its change in the list at once; Kafka brings the same
                 # events to every other instance (and here again, ignored by version).
