@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import jwt
 import pytest
@@ -277,3 +278,74 @@ def test_cpv_labels_come_in_the_chosen_language(monkeypatch: pytest.MonkeyPatch)
     result = runner.invoke(app, ["--lang", "fi", "cpv", "search", "x"])
     assert result.exit_code == 2
     assert "must be sv or en" in result.output
+
+
+class Paging(BaseHTTPRequestHandler):
+    """Answers GET /v1/solutions and /v1/inbox a page at a time: the first page's `next`
+    is "page-2", the second page is the last. Records every path with its query."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        last = "cursor=page-2" in self.path
+        if self.path.startswith("/v1/solutions"):
+            item: dict[str, object] = {
+                "id": "s2" if last else "s1",
+                "name": "Örnen" if last else "Ärlan",
+                "supplier_org": "acme",
+                "maturity": "pilot",
+                "regions": ["SE"],
+                "adoption_count": 0,
+            }
+        else:
+            item = {"id": "e2" if last else "e1", "kind": "match.found", "title": "Ett behov"}
+        body = json.dumps({"items": [item], "next": None if last else "page-2"}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def paging() -> Iterator[tuple[str, list[str]]]:
+    """The URL of a paging service, and the paths it was asked for."""
+    seen: list[str] = []
+    handler = type("Handler", (Paging,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_solutions_list_pages_by_cursor(paging: tuple[str, list[str]]) -> None:
+    url, asked = paging
+    base = ["--suppliers-url", url, "--org", "acme", "solutions", "list", "--q", "vr"]
+    first = runner.invoke(app, [*base, "--limit", "1"])
+    assert first.exit_code == 0, first.output
+    assert "Ärlan" in first.output and "1 or more" in first.output
+    assert "next page: --cursor page-2" in first.output
+    last = runner.invoke(app, [*base, "--cursor", "page-2"])
+    assert last.exit_code == 0, last.output
+    assert "Örnen" in last.output and "next page" not in last.output
+    assert asked[0].startswith("/v1/solutions?") and "limit=1" in asked[0] and "q=vr" in asked[0]
+    assert "cursor=page-2" in asked[1] and "limit=20" in asked[1]
+
+
+def test_inbox_list_pages_by_cursor(paging: tuple[str, list[str]]) -> None:
+    url, asked = paging
+    base = ["--suppliers-url", url, "--org", "acme", "--role", "supplier", "inbox", "list"]
+    first = runner.invoke(app, base)
+    assert first.exit_code == 0, first.output
+    assert "next page: --cursor page-2" in first.output
+    last = runner.invoke(app, [*base, "--unread", "--cursor", "page-2"])
+    assert last.exit_code == 0, last.output
+    assert "next page" not in last.output
+    assert "cursor=page-2" in asked[1] and "unread=true" in asked[1]

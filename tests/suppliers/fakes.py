@@ -1,7 +1,7 @@
 """In-memory fakes of the suppliers' repository interfaces (`suppliers.adapters.repository`),
 for fast tests of the service layer. They keep the contracts that the handlers rely on:
-revision-guarded saves, the events written with the state, equality search on stored CPV
-prefixes and regions, ownership left to the caller."""
+revision-guarded saves, the events written with the state, keyset pages (the key of a
+page's last item to continue after), ownership left to the caller."""
 
 from __future__ import annotations
 
@@ -12,13 +12,29 @@ from typing import Any
 
 from marketplace_platform.outbox import ConcurrentModification
 from suppliers.adapters.events import OutboxItem
-from suppliers.adapters.repository import StoredSolution, StoredSubscription
+from suppliers.adapters.repository import Key, StoredSolution, StoredSubscription
 from suppliers.domain import catalogue
 from suppliers.domain.catalogue import Deployment, Solution
-from suppliers.domain.search import SolutionQuery, cpv_prefixes
 from suppliers.domain.subscriptions import Subscription
 
 Document = dict[str, Any]
+
+
+def keyset_page(
+    keyed: list[tuple[Key, Any]], after: Key | None, limit: int, *, newest_first: bool
+) -> tuple[list[Any], Key | None]:
+    """Items after `after` in the order of their (timestamp, id) keys: oldest first, or
+    newest first and then id (as `OrgOrder`). The repositories' paging contract."""
+
+    def rank(key: Key) -> Key:
+        return (-key[0], key[1]) if newest_first else key
+
+    ordered = sorted(keyed, key=lambda kv: rank(kv[0]))
+    if after is not None:
+        ordered = [kv for kv in ordered if rank(kv[0]) > rank(after)]
+    if len(ordered) <= limit:
+        return [v for _, v in ordered], None
+    return [v for _, v in ordered[:limit]], ordered[limit - 1][0]
 
 
 @dataclass
@@ -58,12 +74,13 @@ def _rev(stored: StoredSolution | StoredSubscription | None) -> int | None:
 class FakeSolutions:
     def __init__(self) -> None:
         self.stored: dict[str, StoredSolution] = {}
-        self.prefixes: dict[str, list[str]] = {}  # the stored `cpv_prefixes` field
         self.events: list[OutboxItem] = []
-        self.searches: list[SolutionQuery] = []
 
     async def get(self, solution_id: str) -> StoredSolution | None:
         return self.stored.get(solution_id)
+
+    async def get_many(self, solution_ids: list[str]) -> list[StoredSolution | None]:
+        return [self.stored.get(i) for i in solution_ids]
 
     async def save(
         self,
@@ -79,7 +96,6 @@ class FakeSolutions:
         rev = 1 if previous is None else previous.rev + 1
         created_at = at if previous is None else previous.created_at
         self.stored[key] = StoredSolution(solution, rev, created_at, at)
-        self.prefixes[key] = cpv_prefixes(solution.cpv_codes)
         self.events.extend(events)
 
     async def add_deployment(
@@ -98,23 +114,6 @@ class FakeSolutions:
             self.events.append(event)
         return True
 
-    async def search(self, query: SolutionQuery) -> list[StoredSolution]:
-        self.searches.append(query)
-
-        def fits(stored: StoredSolution) -> bool:
-            solution = stored.solution
-            return (
-                (not query.supplier_org or solution.supplier_org == query.supplier_org)
-                and (not query.published_only or solution.status == "published")
-                and (
-                    query.cpv_prefixes is None
-                    or bool(set(query.cpv_prefixes) & set(self.prefixes[solution.solution_id]))
-                )
-                and (query.regions is None or bool(set(query.regions) & set(solution.regions)))
-            )
-
-        return [s for s in self.stored.values() if fits(s)]
-
 
 class FakeSubscriptions:
     def __init__(self) -> None:
@@ -125,13 +124,24 @@ class FakeSubscriptions:
     async def get(self, subscription_id: str) -> StoredSubscription | None:
         return self.stored.get(subscription_id)
 
-    async def active_of(self, org: str) -> list[StoredSubscription]:
-        mine = [
+    def _active_of(self, org: str) -> list[StoredSubscription]:
+        return [
             s
             for s in self.stored.values()
             if s.subscription.supplier_org == org and s.subscription.status == "active"
         ]
-        return sorted(mine, key=lambda s: (s.created_at, s.subscription.subscription_id))
+
+    async def count_of(self, org: str) -> int:
+        return len(self._active_of(org))
+
+    async def page_of(
+        self, org: str, *, after: Key | None, limit: int
+    ) -> tuple[list[StoredSubscription], Key | None]:
+        keyed = [
+            ((s.created_at.timestamp(), s.subscription.subscription_id), s)
+            for s in self._active_of(org)
+        ]
+        return keyset_page(keyed, after, limit, newest_first=False)
 
     async def save(
         self,
@@ -165,14 +175,16 @@ class FakeInbox:
             stored.append(copy.deepcopy(self.docs[entry["_id"]]))
         return stored
 
-    async def page_for(self, org: str, *, unread: bool | None, limit: int) -> list[Document]:
-        mine = [
-            d
+    async def page_for(
+        self, org: str, *, unread: bool | None, after: Key | None, limit: int
+    ) -> tuple[list[Document], Key | None]:
+        keyed = [
+            ((d["created_at"].timestamp(), d["_id"]), d)
             for d in self.docs.values()
             if d["supplier_org"] == org and (unread is None or d["read"] is not unread)
         ]
-        mine.sort(key=lambda d: (d["created_at"], d["_id"]), reverse=True)
-        return copy.deepcopy(mine[:limit])
+        docs, next_key = keyset_page(keyed, after, limit, newest_first=True)
+        return copy.deepcopy(docs), next_key
 
     async def mark_read(self, org: str, entry_id: str, at: datetime) -> Document | None:
         doc = self.docs.get(entry_id)
@@ -180,3 +192,9 @@ class FakeInbox:
             return None
         doc.update(read=True, read_at=at)
         return copy.deepcopy(doc)
+
+    async def prune_read(self, before: datetime) -> int:
+        old = [i for i, d in self.docs.items() if d["read"] and d["created_at"] < before]
+        for entry_id in old:
+            del self.docs[entry_id]
+        return len(old)

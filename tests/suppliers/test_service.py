@@ -20,6 +20,7 @@ from marketplace_contracts.events import (
     MatchReason,
     deterministic_id,
 )
+from suppliers.adapters.webhooks import MongoWebhooks
 from suppliers.domain.webhooks import verify_signature
 from tests.suppliers.support import (
     Receiver,
@@ -596,7 +597,9 @@ async def test_target_is_checked_again_at_delivery_time(
     org = unique("rebound")
     db = mongo_client[f"{prefix}_suppliers".replace(".", "_")]
     hook_id = str(uuid.uuid4())
-    await db["webhooks"].insert_one(
+    # Stored as registered earlier (through the repository, so that its supplier's
+    # document references it), bypassing the check of the address made at registration.
+    await MongoWebhooks(db).add(
         {
             "_id": hook_id,
             "supplier_org": org,

@@ -9,6 +9,7 @@ service). Without JavaScript, CPV codes are typed into a text field instead.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -58,6 +59,12 @@ from .views import (
 
 HERE = Path(__file__).resolve().parent
 CPV_PAGE = 20  # codes per page of the CPV picker's search
+# Lists the services page by cursor (`next`): items per page of each.
+SOLUTIONS_PAGE = 20
+MY_SOLUTIONS_PAGE = 50
+INBOX_PAGE = 50
+SUBSCRIPTIONS_PAGE = 50  # a supplier holds at most 100
+IMPLEMENTATION_CHOICES = 100  # the catalogue's first page, after the need's matches
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
@@ -490,8 +497,23 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
                 matches = []
         solutions: list[dict[str, Any]] = []
         if owner and need["status"] == "published":
-            listed = await api.call("suppliers", "GET", "/v1/solutions", user.token)
-            solutions = sorted(listed["items"], key=lambda s: swedish_sort_key(s["name"]))
+            # The solutions to choose the implemented one from: those matched to the need,
+            # then the catalogue's first page (it pages by cursor; no total is counted).
+            params = {"limit": IMPLEMENTATION_CHOICES}
+            listed = await api.call("suppliers", "GET", "/v1/solutions", user.token, params=params)
+            matched = [
+                {
+                    "id": m["solution_id"],
+                    "name": m["solution_name"],
+                    "supplier_org": m["supplier_org"],
+                }
+                for m in matches
+                if m.get("solution_id") and m.get("solution_name")
+            ]
+            chosen: dict[str, dict[str, Any]] = {}
+            for s in [*matched, *listed["items"]]:
+                chosen.setdefault(s["id"], s)
+            solutions = sorted(chosen.values(), key=lambda s: swedish_sort_key(s["name"]))
         return render(
             request,
             "need_detail.html",
@@ -527,15 +549,34 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
 
     # --- solutions -------------------------------------------------------------------------
 
+    def page_links(
+        url: str, filters: dict[str, Any], cursor: str, following: str | None
+    ) -> dict[str, Any]:
+        """A list that the service pages forward by cursor: links to its first and next
+        pages (`first_url`, `next_url`, for `_pager.html`)."""
+        query = urlencode({k: v for k, v in filters.items() if v})
+        base = f"{url}?{query}{'&' if query else ''}"
+        return {
+            "first_url": base.rstrip("?&") if cursor else None,
+            "next_url": base + urlencode({"cursor": following}) if following else None,
+        }
+
     @app.get("/solutions", response_class=HTMLResponse)
     async def solutions_list(
-        request: Request, q: str | None = None, cpv: str | None = None, region: str | None = None
+        request: Request,
+        q: str | None = None,
+        cpv: str | None = None,
+        region: str | None = None,
+        cursor: str = "",
     ) -> Response:
         user = require(request)
         filters = {"q": q, "cpv": cpv, "region": region}
-        result = await api.call("suppliers", "GET", "/v1/solutions", user.token, params=filters)
-        items = sorted(result["items"], key=lambda s: swedish_sort_key(s["name"]))
-        return render(request, "solutions_list.html", solutions=items, filters=filters)
+        params = {**filters, "cursor": cursor, "limit": SOLUTIONS_PAGE}
+        result = await api.call("suppliers", "GET", "/v1/solutions", user.token, params=params)
+        links = page_links("/solutions", filters, cursor, result.get("next"))
+        return render(
+            request, "solutions_list.html", solutions=result["items"], filters=filters, **links
+        )
 
     @app.get("/solutions/{solution_id}", response_class=HTMLResponse)
     async def solution_detail(request: Request, solution_id: str) -> Response:
@@ -577,11 +618,13 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         raise PageError(403, Translator("sv")("err_role_needed", role="buyer/supplier"))
 
     @app.get("/inbox", response_class=HTMLResponse)
-    async def inbox(request: Request) -> Response:
+    async def inbox(request: Request, cursor: str = "") -> Response:
         user = require(request)
         service = inbox_service(user)
-        result = await api.call(service, "GET", "/v1/inbox", user.token, params={"limit": 100})
-        return render(request, "inbox.html", entries=result["items"])
+        params = {"limit": INBOX_PAGE, "cursor": cursor}
+        result = await api.call(service, "GET", "/v1/inbox", user.token, params=params)
+        links = page_links("/inbox", {}, cursor, result.get("next"))
+        return render(request, "inbox.html", entries=result["items"], **links)
 
     @app.post("/inbox/{entry_id}/read")
     async def inbox_read(request: Request, entry_id: str) -> Response:
@@ -632,12 +675,17 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         return {k: field(form, k) for k in form} | lists
 
     @app.get("/supplier/solutions", response_class=HTMLResponse)
-    async def my_solutions(request: Request) -> Response:
+    async def my_solutions(request: Request, cursor: str = "") -> Response:
         user = require(request, "supplier")
-        params = {"supplier": user.org, "include_retired": "true"}
+        params = {
+            "supplier": user.org,
+            "include_retired": "true",
+            "cursor": cursor,
+            "limit": MY_SOLUTIONS_PAGE,
+        }
         result = await api.call("suppliers", "GET", "/v1/solutions", user.token, params=params)
-        items = sorted(result["items"], key=lambda s: swedish_sort_key(s["name"]))
-        return render(request, "my_solutions.html", solutions=items)
+        links = page_links("/supplier/solutions", {}, cursor, result.get("next"))
+        return render(request, "my_solutions.html", solutions=result["items"], **links)
 
     @app.get("/supplier/solutions/new", response_class=HTMLResponse)
     async def solution_new(request: Request) -> Response:
@@ -707,10 +755,12 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
         )
 
     @app.get("/supplier/subscriptions", response_class=HTMLResponse)
-    async def subscriptions(request: Request) -> Response:
+    async def subscriptions(request: Request, cursor: str = "") -> Response:
         user = require(request, "supplier")
-        result = await api.call("suppliers", "GET", "/v1/subscriptions", user.token)
-        return render(request, "subscriptions.html", subscriptions=result["items"])
+        params = {"cursor": cursor, "limit": SUBSCRIPTIONS_PAGE}
+        result = await api.call("suppliers", "GET", "/v1/subscriptions", user.token, params=params)
+        links = page_links("/supplier/subscriptions", {}, cursor, result.get("next"))
+        return render(request, "subscriptions.html", subscriptions=result["items"], **links)
 
     @app.post("/supplier/subscriptions")
     async def subscription_create(request: Request) -> Response:
@@ -744,12 +794,14 @@ def build(settings: PortalSettings | None = None) -> FastAPI:  # noqa: PLR0915 -
     @app.get("/supplier/webhooks", response_class=HTMLResponse)
     async def webhooks(request: Request) -> Response:
         user = require(request, "supplier")
-        result = await api.call("suppliers", "GET", "/v1/webhooks", user.token)
-        hooks = []
-        for hook in result["items"]:
+        result = await api.call("suppliers", "GET", "/v1/webhooks", user.token)  # all, <= 10
+
+        async def latest_deliveries(hook: dict[str, Any]) -> dict[str, Any]:
             path = f"/v1/webhooks/{quote(hook['id'], safe='')}/deliveries"
             found = await api.call("suppliers", "GET", path, user.token, params={"limit": 10})
-            hooks.append({**hook, "deliveries": found["items"]})
+            return {**hook, "deliveries": found["items"]}
+
+        hooks = await asyncio.gather(*(latest_deliveries(h) for h in result["items"]))
         return render(request, "webhooks.html", webhooks=hooks)
 
     @app.post("/supplier/webhooks")

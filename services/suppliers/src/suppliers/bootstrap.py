@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from marketplace_contracts.events import CloudEvent
 from marketplace_platform.http import create_app
 from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.runtime import ServiceRuntime
+from marketplace_platform.state_reader import KafkaStateReader
 
 from .adapters.catalogue import MongoProfiles, MongoSolutions
 from .adapters.inbox import MongoInbox
@@ -16,6 +20,7 @@ from .adapters.resolver import resolve
 from .adapters.subscriptions import MongoSubscriptions
 from .adapters.webhooks import MongoDeliveries, MongoWebhooks
 from .domain.errors import RuleViolation
+from .domain.listing import SolutionListing
 from .entrypoints import consumers
 from .entrypoints.http import build_router
 from .service.catalogue import Catalogue
@@ -28,7 +33,9 @@ from .settings import SuppliersSettings
 TITLE = "Marketplace suppliers service"
 DESCRIPTION = (
     "The suppliers' side of the marketplace: "
-    "solutions, deployments, subscriptions, webhooks and the supplier inbox."
+    "solutions, deployments, subscriptions, webhooks and the supplier inbox. "
+    "Lists come a page at a time: `items`, and `next`, the `cursor` of the following page "
+    "(null on the last one)."
 )
 
 
@@ -41,7 +48,10 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
     webhook_repository = MongoWebhooks(runtime.db)
     deliveries = MongoDeliveries(runtime.db)
     broadcaster = InboxBroadcaster()
-    catalogue = Catalogue(MongoProfiles(runtime.db), solutions, runtime.relay, settings.source)
+    listing = SolutionListing()
+    catalogue = Catalogue(
+        MongoProfiles(runtime.db), solutions, runtime.relay, settings.source, listing
+    )
     subscriptions = Subscriptions(subscription_repository, runtime.relay, settings.source)
     inbox = Inbox(inbox_entries, broadcaster)
     webhooks = Webhooks(
@@ -67,6 +77,34 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
     inbox.enqueue_deliveries = webhooks.enqueue_many
     consumers.register(runtime, catalogue, inbox)
 
+    # Before the service consumes or answers: the one-off references of what predates the
+    # orders that every read goes through (each runs once per database), then the
+    # catalogue listing, rebuilt from the solutions topic and kept current from it.
+    async def reference_what_predates_the_orders() -> None:
+        await subscription_repository.backfill()
+        await webhook_repository.backfill()
+        await inbox_entries.backfill()
+        await deliveries.backfill()
+
+    async def follow_solutions(event: CloudEvent) -> None:
+        await catalogue.apply_to_listing(event.payload())
+
+    reader = KafkaStateReader(
+        settings.kafka_bootstrap_servers,
+        [runtime.topics.solutions],
+        follow_solutions,
+        "solutions-listing",
+    )
+    runtime.before_consuming += [reference_what_predates_the_orders, reader.start]
+
+    async def prune_read_inbox() -> int:
+        return await inbox.prune_read(timedelta(days=settings.inbox_read_retention_days))
+
+    async def prune_done_deliveries() -> int:
+        return await webhooks.prune_deliveries(timedelta(days=settings.deliveries_retention_days))
+
+    runtime.prunes += [prune_read_inbox, prune_done_deliveries]
+
     app = create_app(
         runtime,
         title=TITLE,
@@ -74,13 +112,10 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
         routers=[build_router(catalogue, subscriptions, webhooks, inbox, broadcaster)],
         on_start=[
             solutions.ensure_indexes,  # also backfills the solutions' cpv_prefixes
-            subscription_repository.ensure_indexes,
-            inbox_entries.ensure_indexes,
-            webhook_repository.ensure_indexes,
             deliveries.ensure_indexes,
             worker.start,
         ],
-        on_stop=[worker.stop],
+        on_stop=[worker.stop, reader.stop],
     )
 
     @app.exception_handler(RuleViolation)
@@ -95,4 +130,5 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
 
     app.state.worker = worker
     app.state.broadcaster = broadcaster
+    app.state.listing = listing
     return app

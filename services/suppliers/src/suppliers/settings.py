@@ -25,3 +25,9 @@ class SuppliersSettings(ServiceSettings):
     webhook_poll_interval_s: float = Field(1.0, gt=0)
     webhook_per_endpoint_concurrency: int = Field(2, ge=1)
     webhook_lease_s: float = Field(60.0, gt=0)
+
+    # Done webhook deliveries (delivered or cancelled) older than this are deleted, hourly.
+    # A delivery's id is what keeps a redelivered event from being sent twice, so this must
+    # exceed the time an event can still be delivered again: the matches and alerts topics
+    # keep 7 days (the broker's default retention).
+    deliveries_retention_days: int = Field(30, ge=8)

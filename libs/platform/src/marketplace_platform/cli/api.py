@@ -434,22 +434,32 @@ def solutions_create(  # noqa: PLR0917 - typer options
 
 @solutions_app.command("list")
 @reports_errors
-def solutions_list(
+def solutions_list(  # noqa: PLR0917 - typer options
     ctx: typer.Context,
     cpv: Annotated[str | None, typer.Option()] = None,
     region: Annotated[str | None, typer.Option()] = None,
     q: Annotated[str | None, typer.Option("--q", "-q")] = None,
     supplier: Annotated[str | None, typer.Option()] = None,
+    cursor: Annotated[str | None, typer.Option(help="the next page, as printed")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
 ) -> None:
-    """Search published solutions."""
+    """Search published solutions (in Swedish order of names, a page at a time)."""
     c = cfg(ctx)
-    params = {"cpv": cpv, "region": region, "q": q, "supplier": supplier}
+    params = {
+        "cpv": cpv,
+        "region": region,
+        "q": q,
+        "supplier": supplier,
+        "cursor": cursor,
+        "limit": limit,
+    }
     answer = c.call("suppliers", "GET", "/v1/solutions", role="supplier", params=params)
     if c.as_json:
         emit_json(answer)
         return
     items = answer.get("items") or []
-    table = Table(title=f"solutions ({len(items)})")
+    count = f"{len(items)} or more" if answer.get("next") else str(len(items))
+    table = Table(title=f"solutions ({count})")
     for column in ("id", "name", "supplier", "maturity", "regions", "adoptions"):
         table.add_column(column, no_wrap=column == "id")
     for s in items:
@@ -462,6 +472,8 @@ def solutions_list(
             str(s.get("adoption_count", 0)),
         )
     out.print(table)
+    if answer.get("next"):
+        out.print(f"next page: --cursor {escape(str(answer['next']))}")
 
 
 @solutions_app.command("show")
@@ -531,21 +543,28 @@ def inbox_list(
     ctx: typer.Context,
     service: InboxService = None,
     unread: Annotated[bool, typer.Option(help="only unread entries")] = False,
+    cursor: Annotated[str | None, typer.Option(help="the next page, as printed")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
 ) -> None:
-    """Your inbox, newest first."""
+    """Your inbox, newest first, a page at a time."""
     c = cfg(ctx)
     name, role = inbox_target(c, service)
-    params: dict[str, Any] = {"limit": limit, "unread": "true" if unread else None}
+    params: dict[str, Any] = {
+        "limit": limit,
+        "unread": "true" if unread else None,
+        "cursor": cursor,
+    }
     answer = c.call(name, "GET", "/v1/inbox", role=role, params=params)
     if c.as_json:
         emit_json(answer)
         return
     items = answer.get("items") or []
     if not items:
-        out.print("the inbox is empty")
+        out.print("the inbox is empty" if not cursor else "no more entries")
     for entry in items:
         show_entry(entry)
+    if answer.get("next"):
+        out.print(f"next page: --cursor {escape(str(answer['next']))}")
 
 
 def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str, str]]:

@@ -1,7 +1,11 @@
-"""Mongo repositories of the catalogue: supplier profiles and solutions (with their outbox)."""
+"""Mongo repositories of the catalogue: supplier profiles and solutions (with their outbox).
+
+Every read on a request path is by `_id` alone, the one lookup FerretDB 1.x answers from an
+index; lists and searches come from the in-memory listing (`domain.listing`)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -147,6 +151,10 @@ class MongoSolutions:
         doc = await self.collection.find_one({"_id": solution_id}, {"outbox": 0})
         return None if doc is None else stored_solution(doc)
 
+    async def get_many(self, solution_ids: list[str]) -> list[StoredSolution | None]:
+        """Solutions by id, in the order asked, each read by `_id` alone and all at once."""
+        return list(await asyncio.gather(*(self.get(i) for i in solution_ids)))
+
     async def save(
         self,
         solution: Solution,
@@ -184,5 +192,9 @@ class MongoSolutions:
         )
 
     async def search(self, query: SolutionQuery) -> list[StoredSolution]:
+        """The solutions that satisfy the equality conditions of `query` (not its words),
+        in no order. On no request path: FerretDB 1.x answers this filter by decoding every
+        solution, so `GET /v1/solutions` is answered by the in-memory listing
+        (`domain.listing`) and `get_many`. For operators and checks of the stored fields."""
         cursor = self.collection.find(search_filter(query), {"outbox": 0})
         return [stored_solution(doc) async for doc in cursor]

@@ -1,49 +1,157 @@
-"""Mongo repository of the supplier inbox: entries keyed by the id of what caused them."""
+"""Mongo repository of the supplier inbox: entries keyed by the id of what caused them, and
+each supplier's inbox order.
+
+An inbox holds up to a million entries; FerretDB 1.x answers a filter on `supplier_org` (or
+any field but `_id`) by decoding every entry of the collection. So each supplier's entries
+are referenced, newest first, in an `OrgOrder` (``inbox_order``: chunks read by `_id`), with
+their read state; a page is the chunks it needs, then the entries, each by `_id`, all at
+once. An entry is written first and referenced after; a reference a crash lost is restored
+when its event is handled again (`OrgOrder.add` puts it back where its time belongs).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
-from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from marketplace_platform.mongo import upsert_many
+from marketplace_platform.mongo import insert_absent, retry_upsert
+from marketplace_platform.org_order import CHUNK, OrgOrder, Ref
 
-from .repository import Document
+from .owned import per_key_at_once
+from .repository import Document, Key
+from .times import DistinctTimes
+
+log = logging.getLogger(__name__)
+
+INBOX_ORDER = "inbox_order"
+BACKFILLED = "|backfilled"  # not an organisation's name: those never start with "|"
 
 
 class MongoInbox:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["inbox"]
+        self.order = OrgOrder(db[INBOX_ORDER])
+        self.times = DistinctTimes()
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("supplier_org", ASCENDING), ("created_at", ASCENDING)])
+    async def backfill(self) -> int:
+        """Once, for a database whose inbox predates the order: one read of every entry
+        (run before the service consumes or answers). Returns how many it referenced."""
+        if await self.order.collection.find_one({"_id": BACKFILLED}) is not None:
+            return 0
+        by_org: dict[str, list[Document]] = {}
+        projection = {"supplier_org": 1, "created_at": 1, "read": 1}
+        async for doc in self.collection.find({}, projection):
+            by_org.setdefault(doc["supplier_org"], []).append(doc)
+
+        def reference(org: str, docs: list[Document]) -> Callable[[], Awaitable[None]]:
+            async def job() -> None:
+                await self.order.add(org, [(d["_id"], d["created_at"]) for d in docs])
+                for doc in docs:
+                    if doc.get("read"):
+                        await self.order.mark_read(org, doc["_id"], doc["created_at"])
+
+            return job
+
+        await per_key_at_once({org: reference(org, docs) for org, docs in by_org.items()})
+        await retry_upsert(
+            lambda: self.order.collection.replace_one(
+                {"_id": BACKFILLED}, {"_id": BACKFILLED, "at": datetime.now(UTC)}, upsert=True
+            )
+        )
+        referenced = sum(len(docs) for docs in by_org.values())
+        if referenced:
+            log.info("referenced the inbox in order", extra={"entries": referenced})
+        return referenced
 
     async def store_many(self, entries: list[Document], at: datetime) -> list[Document]:
-        return await upsert_many(
-            self.collection,
-            [{**entry, "updated_at": at} for entry in entries],
-            {"created_at": at, "read": False},
-        )
+        """New entries are inserted unread, each created at its own time (`times`) about
+        `at`; one that exists already gets the given fields (a replay, a re-ranked match),
+        its creation and read state kept. Then every entry is referenced in its
+        supplier's order (again for one that exists: a reference a crash lost comes back)."""
+        latest: dict[str, Document] = {}
+        for entry in entries:
+            latest[entry["_id"]] = {**entry, "updated_at": at}
+        new = [
+            {"created_at": self.times.next(doc["supplier_org"], at), "read": False, **doc}
+            for doc in latest.values()
+        ]
+        existing = await insert_absent(self.collection, new)
+        stored: list[Document] = []
+        for doc in new:
+            if doc["_id"] not in existing:
+                stored.append(doc)
+                continue
+            fields = {k: v for k, v in latest[doc["_id"]].items() if k != "_id"}
+            await self.collection.update_one({"_id": doc["_id"]}, {"$set": fields})
+            found = await self.collection.find_one({"_id": doc["_id"]})
+            stored.append(found if found is not None else doc)
+        by_org: dict[str, list[tuple[str, datetime]]] = {}
+        for doc in stored:
+            by_org.setdefault(doc["supplier_org"], []).append((doc["_id"], doc["created_at"]))
+        await asyncio.gather(*(self.order.add(org, refs) for org, refs in by_org.items()))
+        return stored
 
-    async def page_for(self, org: str, *, unread: bool | None, limit: int) -> list[Document]:
+    async def page_for(
+        self, org: str, *, unread: bool | None, after: Key | None, limit: int
+    ) -> tuple[list[Document], Key | None]:
+        """Newest first; `unread` True or False keeps only those. Returns the entries and
+        the key to continue after (None on the last page)."""
         if limit <= 0:
-            return []  # a Mongo limit of 0 means none
-        query: Document = {"supplier_org": org}
-        if unread is not None:
-            query["read"] = not unread
-        cursor = (
-            self.collection.find(query)
-            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-            .limit(limit)
-        )
-        return [doc async for doc in cursor]
+            return [], None
+        if unread is False:
+            refs, next_key = await self._read_refs(org, after, limit)
+        else:
+            refs, more = await self.order.page(
+                org, unread_only=bool(unread), after=after, limit=limit
+            )
+            next_key = _key(refs[-1]) if more and refs else None
+        docs = await asyncio.gather(*(self.collection.find_one({"_id": r.entry_id}) for r in refs))
+        return [d for d in docs if d is not None], next_key
+
+    async def _read_refs(
+        self, org: str, after: Key | None, limit: int
+    ) -> tuple[list[Ref], Key | None]:
+        """Read entries only: the order keeps unread-only pages, so this walks all
+        references a chunk or more at a time and keeps the read ones."""
+        out: list[Ref] = []
+        while True:
+            refs, more = await self.order.page(
+                org, unread_only=False, after=after, limit=max(limit, CHUNK)
+            )
+            for ref in refs:
+                if ref.read:
+                    out.append(ref)
+                    if len(out) > limit:
+                        return out[:limit], _key(out[limit - 1])
+            if not more or not refs:
+                return out, None
+            after = _key(refs[-1])
 
     async def mark_read(self, org: str, entry_id: str, at: datetime) -> Document | None:
-        # Looked up by `_id` alone (FerretDB 1.x scans for any other filter), then checked:
-        # another organisation's entry does not exist for the caller.
+        # Looked up by `_id` alone, then checked: another organisation's entry does not
+        # exist for the caller.
         doc = await self.collection.find_one({"_id": entry_id})
         if doc is None or doc.get("supplier_org") != org:
             return None
         await self.collection.update_one({"_id": entry_id}, {"$set": {"read": True, "read_at": at}})
+        if not doc.get("read"):
+            await self.order.mark_read(org, entry_id, doc["created_at"])
         return await self.collection.find_one({"_id": entry_id})
+
+    async def prune_read(self, before: datetime) -> int:
+        """Delete the entries read and created before `before` (each by `_id`)."""
+        dropped = await self.order.prune(before)
+        for start in range(0, len(dropped), 100):
+            batch = dropped[start : start + 100]
+            await asyncio.gather(*(self.collection.delete_one({"_id": i}) for i in batch))
+        if dropped:
+            log.info("pruned read inbox entries", extra={"entries": len(dropped)})
+        return len(dropped)
+
+
+def _key(ref: Ref) -> Key:
+    return (ref.created_ts, ref.entry_id)

@@ -4,11 +4,15 @@ The service layer sees only these interfaces; the Mongo implementations are
 `catalogue.MongoProfiles` and `catalogue.MongoSolutions`, `subscriptions.MongoSubscriptions`,
 `inbox.MongoInbox`, and `webhooks.MongoWebhooks` and `webhooks.MongoDeliveries` (their
 collections: ``profiles``, ``solutions`` and ``subscriptions`` with an embedded outbox,
-``inbox``, ``webhooks`` and ``webhook_deliveries``, the delivery queue). The unit tests
-use in-memory fakes of the same interfaces.
+``inbox``, ``webhooks`` and ``webhook_deliveries``, the delivery queue; and the orders that
+let every read go by `_id`: ``subscriptions_of`` and ``webhooks_of`` per supplier,
+``inbox_order`` per supplier and ``delivery_order`` per webhook). The unit tests use
+in-memory fakes of the same interfaces.
 
 Aggregates come back as domain objects with their revision (for optimistic concurrency)
 and timestamps; inbox entries, webhooks and deliveries as the plain documents they are.
+Lists come a page at a time with the key to continue after (None on the last page): the
+(created timestamp, id) of the page's last item.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..domain.catalogue import Deployment, Solution
-from ..domain.search import SolutionQuery
 from ..domain.subscriptions import Subscription
 from .events import OutboxItem
 
 Document = dict[str, Any]
+Key = tuple[float, str]  # where a page ends: (created timestamp, id) of its last item
 
 SOLUTIONS = "solutions"
 SUBSCRIPTIONS = "subscriptions"
@@ -82,15 +86,20 @@ class SolutionRepository(Protocol):
         """Append the deployment (adoption count, version and revision up by one, the event
         queued) if the solution is still at `previous.rev`; false if it changed."""
 
-    async def search(self, query: SolutionQuery) -> list[StoredSolution]:
-        """The solutions that satisfy every condition of `query`, in no particular order."""
+    async def get_many(self, solution_ids: list[str]) -> list[StoredSolution | None]:
+        """By id, in the order asked (None for an id not stored)."""
 
 
 class SubscriptionRepository(Protocol):
     async def get(self, subscription_id: str) -> StoredSubscription | None: ...
 
-    async def active_of(self, org: str) -> list[StoredSubscription]:
-        """The organisation's active subscriptions, oldest first."""
+    async def count_of(self, org: str) -> int:
+        """How many active subscriptions the organisation holds."""
+
+    async def page_of(
+        self, org: str, *, after: Key | None, limit: int
+    ) -> tuple[list[StoredSubscription], Key | None]:
+        """The organisation's active subscriptions, oldest first, after `after`."""
 
     async def save(
         self,
@@ -100,7 +109,8 @@ class SubscriptionRepository(Protocol):
         previous: StoredSubscription | None,
         at: datetime,
     ) -> None:
-        """As `SolutionRepository.save`."""
+        """As `SolutionRepository.save`; a subscription saved deleted leaves its
+        organisation's list."""
 
 
 class InboxRepository(Protocol):
@@ -108,11 +118,17 @@ class InboxRepository(Protocol):
         """Write entries by `_id` (new ones unread, created at `at`; a rewritten one keeps
         its read state); returns them as stored."""
 
-    async def page_for(self, org: str, *, unread: bool | None, limit: int) -> list[Document]:
-        """The organisation's newest entries first; `unread` True or False filters."""
+    async def page_for(
+        self, org: str, *, unread: bool | None, after: Key | None, limit: int
+    ) -> tuple[list[Document], Key | None]:
+        """The organisation's newest entries first, after `after`; `unread` True or False
+        keeps only those."""
 
     async def mark_read(self, org: str, entry_id: str, at: datetime) -> Document | None:
         """The entry, now read; None when the organisation has no such entry."""
+
+    async def prune_read(self, before: datetime) -> int:
+        """Delete the entries read and created before `before`; returns how many."""
 
 
 class WebhookRepository(Protocol):
@@ -123,12 +139,12 @@ class WebhookRepository(Protocol):
     async def get(self, webhook_id: str) -> Document | None: ...
 
     async def of_org(self, org: str) -> list[Document]:
-        """Oldest first."""
+        """All of the organisation's webhooks (at most 10), oldest first."""
 
     async def of_orgs(self, orgs: list[str]) -> list[Document]:
         """Every webhook of these organisations, in no particular order."""
 
-    async def delete(self, webhook_id: str) -> None: ...
+    async def delete(self, org: str, webhook_id: str) -> None: ...
 
     async def pause(self, webhook_id: str, reason: str, at: datetime) -> bool:
         """Active to paused (pause count up by one); false if it was not active."""
@@ -145,8 +161,10 @@ class DeliveryRepository(Protocol):
     async def add_absent(self, deliveries: list[Document]) -> None:
         """Insert the deliveries whose `_id` is not queued yet."""
 
-    async def of_webhook(self, webhook_id: str, limit: int) -> list[Document]:
-        """Newest first."""
+    async def of_webhook(
+        self, webhook_id: str, *, after: Key | None, limit: int
+    ) -> tuple[list[Document], Key | None]:
+        """Newest first, after `after`."""
 
     async def due(self, now: datetime) -> list[Document]:
         """Pending deliveries whose time has come and sending ones whose lease expired (a
@@ -157,9 +175,10 @@ class DeliveryRepository(Protocol):
         worker took it."""
 
     async def finish(
-        self, delivery_id: str, fields: Document, attempt: Document | None = None
+        self, delivery: Document, fields: Document, attempt: Document | None = None
     ) -> None:
-        """End the send in progress: set `fields` (its next state), record the attempt."""
+        """End the send in progress of `delivery` (as claimed): set `fields` (its next
+        state), record the attempt."""
 
     async def release(self, delivery_id: str, next_attempt_at: datetime) -> None:
         """Back from sending to pending (the send crashed)."""
@@ -168,8 +187,13 @@ class DeliveryRepository(Protocol):
         """Pending deliveries of a paused webhook wait (held) until it is resumed."""
 
     async def cancel_open(self, webhook_id: str) -> None:
-        """Pending and held deliveries of a deleted webhook are cancelled."""
+        """Pending, held and failed deliveries of a deleted webhook are cancelled: none of
+        them will be sent."""
 
     async def reopen_stopped(self, webhook_id: str, at: datetime, more_attempts: int) -> None:
         """Held and failed deliveries are pending again at `at`, with `more_attempts`
         attempts beyond those made."""
+
+    async def prune_done(self, before: datetime) -> int:
+        """Delete the deliveries delivered or cancelled and queued before `before`; returns
+        how many."""

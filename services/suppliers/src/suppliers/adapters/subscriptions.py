@@ -1,17 +1,23 @@
-"""Mongo repository of subscriptions (with their outbox)."""
+"""Mongo repository of subscriptions (with their outbox), and each supplier's active ones
+in order of creation (`owned.OwnedIds`, one document per supplier read by `_id`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import logging
+from datetime import UTC, datetime
 
-from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from marketplace_platform import outbox
 
 from ..domain.subscriptions import Subscription
 from .events import OutboxItem
-from .repository import SUBSCRIPTIONS, Document, StoredSubscription
+from .owned import OwnedIds
+from .repository import SUBSCRIPTIONS, Document, Key, StoredSubscription
+
+log = logging.getLogger(__name__)
+SUBSCRIPTIONS_OF = "subscriptions_of"
 
 
 def subscription_from_doc(doc: Document) -> Subscription:
@@ -53,19 +59,39 @@ def subscription_state(
 class MongoSubscriptions:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[SUBSCRIPTIONS]
+        self.owned = OwnedIds(db[SUBSCRIPTIONS_OF])
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("supplier_org", ASCENDING)])
+    async def backfill(self) -> int:
+        """Once, for a database whose subscriptions predate the per-supplier documents: one
+        read of every subscription (run before the service answers). Returns how many
+        active subscriptions it referenced."""
+        if await self.owned.backfilled():
+            return 0
+        by_org: dict[str, list[tuple[str, datetime]]] = {}
+        active = self.collection.find({"status": "active"}, {"supplier_org": 1, "created_at": 1})
+        async for doc in active:
+            by_org.setdefault(doc["supplier_org"], []).append((doc["_id"], doc["created_at"]))
+        for org, items in by_org.items():
+            await self.owned.add(org, items)
+        await self.owned.mark_backfilled(datetime.now(UTC))
+        referenced = sum(len(items) for items in by_org.values())
+        if referenced:
+            log.info("referenced subscriptions per supplier", extra={"subscriptions": referenced})
+        return referenced
 
     async def get(self, subscription_id: str) -> StoredSubscription | None:
         doc = await self.collection.find_one({"_id": subscription_id}, {"outbox": 0})
         return None if doc is None else stored_subscription(doc)
 
-    async def active_of(self, org: str) -> list[StoredSubscription]:
-        cursor = self.collection.find(
-            {"supplier_org": org, "status": "active"}, {"outbox": 0}
-        ).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
-        return [stored_subscription(doc) async for doc in cursor]
+    async def count_of(self, org: str) -> int:
+        return await self.owned.count(org)
+
+    async def page_of(
+        self, org: str, *, after: Key | None, limit: int
+    ) -> tuple[list[StoredSubscription], Key | None]:
+        ids, next_key = await self.owned.page(org, after=after, limit=limit)
+        found = await asyncio.gather(*(self.get(i) for i in ids))
+        return [s for s in found if s is not None and s.subscription.status == "active"], next_key
 
     async def save(
         self,
@@ -75,8 +101,16 @@ class MongoSubscriptions:
         previous: StoredSubscription | None,
         at: datetime,
     ) -> None:
+        """A new subscription is referenced in its supplier's document first (a crash in
+        between leaves a reference to nothing, which the list skips); a deleted one is
+        dropped from it after its state is saved."""
         created_at = at if previous is None else previous.created_at
+        org, subscription_id = subscription.supplier_org, subscription.subscription_id
+        if previous is None:
+            await self.owned.add(org, [(subscription_id, created_at)])
         state = subscription_state(subscription, created_at=created_at, updated_at=at)
         await outbox.save(
             self.collection, state, events, None if previous is None else previous.rev
         )
+        if subscription.status != "active":
+            await self.owned.remove(org, subscription_id)

@@ -1,9 +1,10 @@
-"""Catalogue search as equality: the stored values a solution must hold to answer a filter.
+"""Catalogue search as equality: the values a solution must hold to answer a filter.
 
-Pure: no I/O. A solution stores every prefix of its CPV codes (`cpv_prefixes`) and the
-regions it serves; a search then asks for "any of these prefixes" and "any of these
-regions", which a database can match without reading every solution into Python. Free
-text is matched afterwards, on the candidates (`text_matches`).
+Pure: no I/O. A solution is listed under every prefix of its CPV codes (`cpv_prefixes`)
+and the regions it serves; a search then asks for "any of these prefixes" and "any of
+these regions", which postings answer without looking at every solution. Free text is
+matched on the candidates (`words_occur`, the test of `text_matches`): every word of `q`
+must occur, as a substring, in the case-folded name, description or tags.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ DIVISION_DIGITS = 2  # the shortest stored prefix: a CPV division ("80")
 
 @dataclass(frozen=True)
 class SolutionQuery:
-    """What the database matches by equality; None means "no condition"."""
+    """What a catalogue search asks (see `listing.SolutionListing`); None means "no
+    condition"."""
 
     supplier_org: str | None = None
     published_only: bool = True
     cpv_prefixes: tuple[str, ...] | None = None  # the solution holds any of them
     regions: tuple[str, ...] | None = None  # the solution serves any of them
+    words: tuple[str, ...] = ()  # each occurs in the searchable text (`words_occur`)
 
 
 def cpv_prefixes(codes: Iterable[str]) -> list[str]:
@@ -80,8 +83,23 @@ def query_words(q: str | None) -> list[str]:
     return q.casefold().split() if q else []
 
 
+def searchable_text(name: str, description: str, tags: Iterable[str]) -> str:
+    """The text that `q` searches: name, description and tags, case-folded."""
+    return " ".join([name, description, *tags]).casefold()
+
+
+def text_words(text: str) -> list[str]:
+    """The distinct words of a searchable text, sorted: a word of `q` (which holds no
+    white space) occurs in the text exactly when it occurs in one of these words."""
+    return sorted(set(text.split()))
+
+
+def words_occur(text: str, words: Iterable[str]) -> bool:
+    """Whether every word occurs in `text` as a substring (the test of `text_matches`)."""
+    return all(word in text for word in words)
+
+
 def text_matches(solution: Solution, words: list[str]) -> bool:
     """Whether every word occurs (as a substring, case-folded) in the name, the
     description or the tags."""
-    text = " ".join([solution.name, solution.description, *solution.tags]).casefold()
-    return all(word in text for word in words)
+    return words_occur(searchable_text(solution.name, solution.description, solution.tags), words)

@@ -161,8 +161,23 @@ def example(code: int, value: Any, description: str = "") -> dict[int | str, dic
     }
 
 
-def items(value: dict[str, Any]) -> dict[str, Any]:
-    return {"items": [value]}
+def items(value: dict[str, Any], following: str | None = None) -> dict[str, Any]:
+    return {"items": [value], "next": following}
+
+
+NEXT_EXAMPLE = (  # the cursor after SOLUTION_EXAMPLE
+    "WyJWaXJvdGVhRUQgVlItdXRiaWxkbmluZyBmw7ZyIHbDpXJkcGVyc29uYWwiLCI2ZjFjMmE3ZS00ZDhiLTRhNTMt"
+    "OWQzZS0yYjdmMWQ1YzllMTAiXQ"
+)
+# The cursors after the inbox, subscription and delivery examples: (created time, id).
+INBOX_NEXT = "WzE3Mzg0MDA0MDAuMCwiOWQ3YzViM2EtMWUyZi00YTZiLThjMGQtMmU0ZjZhOGIwYzFkIl0"
+SUBSCRIPTION_NEXT = "WzE3MzY0OTk2MDAuMCwiYTNlNGIxYzItN2Q4ZS00ZjkwLWExYjItYzNkNGU1ZjYwNzE4Il0"
+DELIVERY_NEXT = "WzE3Mzg0MDA0MDAuMCwiNWIwZTJjNGEtNmQ4Zi00YTFiLTljM2QtNWU3ZjlhMWIzYzVkIl0"
+CURSOR_HELP = (
+    "the `next` of the previous page; pages are keyset, so a page costs the same at any "
+    "depth and no total is counted"
+)
+Cursor = Annotated[str | None, Query(max_length=1000, description=CURSOR_HELP)]
 
 
 # --- request bodies ------------------------------------------------------------------------
@@ -336,22 +351,42 @@ def build_router(
         "/solutions",
         tags=["solutions"],
         summary="Published solutions (every signed-in role), sorted by name",
-        responses=example(200, items(SOLUTION_EXAMPLE)),
+        description=(
+            "Solutions in Swedish order of their names (å, ä, ö after z), then id; filters "
+            "narrow the list, all of them at once. A page holds up to `limit` solutions; its "
+            "`next` is the `cursor` of the following page, with the same filters (null on "
+            "the last page). Pages are keyset: a page costs the same at any depth, and no "
+            "total is counted."
+        ),
+        responses=example(200, items(SOLUTION_EXAMPLE, NEXT_EXAMPLE)),
     )
-    async def list_solutions(
+    async def list_solutions(  # noqa: PLR0917 - FastAPI query parameters
         _: CurrentPrincipal,
         cpv: Annotated[str | None, Query(description='CPV prefix "805" or code')] = None,
         region: Annotated[str | None, Query(description=f"serves {REGIONS_HELP}")] = None,
         q: Annotated[
-            str | None, Query(max_length=200, description="words in name, description, tags")
+            str | None,
+            Query(
+                max_length=200,
+                description="words, each of which occurs in the name, description or tags "
+                "(case-insensitive, part of a word counts)",
+            ),
         ] = None,
         supplier: Annotated[str | None, Query(description="supplier organisation")] = None,
         include_retired: bool = False,
+        cursor: Cursor = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> dict[str, Any]:
-        found = await catalogue.search(
-            cpv=cpv, region=region, q=q, supplier=supplier, include_retired=include_retired
+        page = await catalogue.search(
+            cpv=cpv,
+            region=region,
+            q=q,
+            supplier=supplier,
+            include_retired=include_retired,
+            cursor=cursor,
+            limit=limit,
         )
-        return {"items": found}
+        return page.as_json()
 
     @router.get(
         "/solutions/{solution_id}",
@@ -410,11 +445,17 @@ def build_router(
     @router.get(
         "/subscriptions",
         tags=["subscriptions"],
-        summary="This supplier's subscriptions",
-        responses=example(200, items(SUBSCRIPTION_EXAMPLE)),
+        summary="This supplier's subscriptions, oldest first",
+        description=(
+            "At most 100 per supplier. A page holds up to `limit`; its `next` is the "
+            "`cursor` of the following page (null on the last one)."
+        ),
+        responses=example(200, items(SUBSCRIPTION_EXAMPLE, SUBSCRIPTION_NEXT)),
     )
-    async def list_subscriptions(who: Supplier) -> dict[str, Any]:
-        return {"items": await subscriptions.list_for(who.org)}
+    async def list_subscriptions(
+        who: Supplier, cursor: Cursor = None, limit: Annotated[int, Query(ge=1, le=100)] = 50
+    ) -> dict[str, Any]:
+        return (await subscriptions.list_for(who.org, cursor=cursor, limit=limit)).as_json()
 
     @router.get(
         "/subscriptions/{subscription_id}",
@@ -450,11 +491,12 @@ def build_router(
     @router.get(
         "/webhooks",
         tags=["webhooks"],
-        summary="This supplier's webhooks",
+        summary="This supplier's webhooks, oldest first",
+        description="At most 10 per supplier, all on one page (`next` is always null).",
         responses=example(200, items(WEBHOOK_EXAMPLE)),
     )
     async def list_webhooks(who: Supplier) -> dict[str, Any]:
-        return {"items": await webhooks.list_for(who.org)}
+        return (await webhooks.list_for(who.org)).as_json()
 
     @router.delete(
         "/webhooks/{webhook_id}",
@@ -471,12 +513,22 @@ def build_router(
         "/webhooks/{webhook_id}/deliveries",
         tags=["webhooks"],
         summary="Deliveries of a webhook with every attempt, newest first",
-        responses=example(200, items(DELIVERY_EXAMPLE)) | {404: {"description": "not found"}},
+        description=(
+            "A page holds up to `limit`; its `next` is the `cursor` of the following page "
+            "(null on the last one). Delivered and cancelled deliveries are kept for "
+            "`SUPPLIERS_DELIVERIES_RETENTION_DAYS` (30)."
+        ),
+        responses=example(200, items(DELIVERY_EXAMPLE, DELIVERY_NEXT))
+        | {404: {"description": "not found"}},
     )
     async def list_deliveries(
-        webhook_id: str, who: Supplier, limit: Annotated[int, Query(ge=1, le=500)] = 100
+        webhook_id: str,
+        who: Supplier,
+        cursor: Cursor = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 20,
     ) -> dict[str, Any]:
-        return {"items": await webhooks.deliveries(who.org, webhook_id, limit)}
+        page = await webhooks.deliveries(who.org, webhook_id, cursor=cursor, limit=limit)
+        return page.as_json()
 
     @router.post(
         "/webhooks/{webhook_id}/resume",
@@ -493,16 +545,23 @@ def build_router(
         "/inbox",
         tags=["inbox"],
         summary="This supplier's inbox (matches, alerts, paused webhooks), newest first",
-        responses=example(200, items(INBOX_EXAMPLE)),
+        description=(
+            "A page holds up to `limit` entries; its `next` is the `cursor` of the following "
+            "page, with the same `unread` (null on the last one). Read entries are kept for "
+            "`MARKETPLACE_INBOX_READ_RETENTION_DAYS` (180)."
+        ),
+        responses=example(200, items(INBOX_EXAMPLE, INBOX_NEXT)),
     )
     async def list_inbox(
         who: Supplier,
         unread: Annotated[
             bool | None, Query(description="true: unread only; false: read only")
         ] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Cursor = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 20,
     ) -> dict[str, Any]:
-        return {"items": await inbox.list_for(who.org, unread=unread, limit=limit)}
+        page = await inbox.list_for(who.org, unread=unread, cursor=cursor, limit=limit)
+        return page.as_json()
 
     @router.post(
         "/inbox/{entry_id}/read",

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from marketplace_contracts.events import AdoptionRecorded, CloudEvent, deterministic_id
-from marketplace_contracts.reference import (
-    InvalidCpvCode,
-    UnknownRegion,
-    swedish_sort_key,
+from marketplace_contracts.events import (
+    AdoptionRecorded,
+    CloudEvent,
+    Payload,
+    SolutionRetired,
+    deterministic_id,
 )
+from marketplace_contracts.reference import InvalidCpvCode, UnknownRegion
 from marketplace_platform.http import Conflict, Forbidden, Invalid, NotFound
 from marketplace_platform.outbox import ConcurrentModification
 
@@ -28,15 +32,25 @@ from ..adapters.repository import (
 )
 from ..domain import catalogue
 from ..domain.catalogue import Deployment, Solution, SolutionRetiredError
+from ..domain.cursors import name_cursor, name_key
+from ..domain.listing import (
+    Key,
+    SolutionListing,
+    listed_after,
+    listed_from_solution,
+    sort_key,
+)
 from ..domain.search import (
     SolutionQuery,
     cpv_search_prefixes,
     query_words,
     regions_serving,
-    text_matches,
 )
+from .paging import Page
 
 RETRIES = 5
+LISTING_READS = 5
+log = logging.getLogger(__name__)
 
 
 def now() -> datetime:
@@ -69,14 +83,87 @@ def public_solution(stored: StoredSolution) -> dict[str, Any]:
     }
 
 
+def solution_query(
+    *,
+    cpv: str | None = None,
+    region: str | None = None,
+    q: str | None = None,
+    supplier: str | None = None,
+    include_retired: bool = False,
+) -> SolutionQuery:
+    """The filters of `GET /v1/solutions`, validated, each naming its field when refused."""
+    query = SolutionQuery(
+        supplier_org=supplier or None,
+        published_only=not include_retired,
+        words=tuple(query_words(q)),
+    )
+    if cpv is not None:
+        try:
+            query = replace(query, cpv_prefixes=cpv_search_prefixes(cpv))
+        except InvalidCpvCode as exc:
+            raise Invalid(str(exc), field="cpv") from None
+    if region is not None:
+        try:
+            query = replace(query, regions=regions_serving(region))
+        except UnknownRegion as exc:
+            raise Invalid(str(exc), field="region") from None
+    return query
+
+
+def key_of_cursor(cursor: str | None) -> Key | None:
+    if not cursor:
+        return None
+    try:
+        return sort_key(*name_key(cursor))
+    except ValueError as exc:
+        raise Invalid(str(exc), field="cursor") from None
+
+
 class Catalogue:
     def __init__(
-        self, profiles: ProfileRepository, solutions: SolutionRepository, relay: Relay, source: str
+        self,
+        profiles: ProfileRepository,
+        solutions: SolutionRepository,
+        relay: Relay,
+        source: str,
+        listing: SolutionListing | None = None,
     ) -> None:
         self.profiles = profiles
         self.solutions = solutions
         self.relay = relay
         self.source = source
+        self.listing = listing if listing is not None else SolutionListing()
+
+    async def apply_to_listing(self, payload: Payload) -> None:
+        """One event of the solutions topic into the listing (this instance's own writes
+        came in at once; they come again here and are ignored by version). A retirement
+        of a solution not held yet (compaction left only that record) is completed from the
+        solution as stored, read by `_id`."""
+        held = self.listing.get(payload.partition_key())
+        entry = listed_after(payload, held)
+        if entry is None and isinstance(payload, SolutionRetired) and held is None:
+            stored = await self._stored_for_listing(payload.solution_id)
+            if stored is not None:
+                entry = listed_from_solution(stored.solution)
+        if entry is not None:
+            self.listing.put(entry)
+
+    async def _stored_for_listing(self, solution_id: str) -> StoredSolution | None:
+        """The solution by id, again while the database is unreachable (the listing's
+        reader must not stop); after the last attempt it stays out of the listing."""
+        for attempt in range(1, LISTING_READS + 1):
+            try:
+                return await self.solutions.get(solution_id)
+            except Exception as exc:
+                log.warning(
+                    "listing could not read a retired solution (attempt %d): %s", attempt, exc
+                )
+                await asyncio.sleep(0.5 * attempt)
+        log.error("a retired solution stays out of the listing", extra={"solution": solution_id})
+        return None
+
+    def _listed(self, solution: Solution) -> None:
+        self.listing.put(listed_from_solution(solution))
 
     # --- profile -------------------------------------------------------------------------
 
@@ -104,6 +191,7 @@ class Catalogue:
         solution = catalogue.publish(str(uuid.uuid4()), org, fields)
         published = events.solution_published(solution, self.source)
         await self.solutions.save(solution, [published], previous=None, at=now())
+        self._listed(solution)
         await self.relay.publish_pending(SOLUTIONS, solution.solution_id)
         return await self.get(solution.solution_id)
 
@@ -135,6 +223,7 @@ class Catalogue:
                 continue
         else:
             raise ConcurrentModification(f"solutions/{solution_id} keeps changing")
+        self._listed(changed)
         await self.relay.publish_pending(SOLUTIONS, solution_id)
         return await self.get(solution_id)
 
@@ -166,28 +255,24 @@ class Catalogue:
         q: str | None = None,
         supplier: str | None = None,
         include_retired: bool = False,
-    ) -> list[dict[str, Any]]:
-        """The database narrows by supplier, status, CPV prefix and region; the words of
-        `q` are matched here, on those candidates."""
-        query = SolutionQuery(supplier_org=supplier or None, published_only=not include_retired)
-        if cpv is not None:
-            try:
-                query = replace(query, cpv_prefixes=cpv_search_prefixes(cpv))
-            except InvalidCpvCode as exc:
-                raise Invalid(str(exc), field="cpv") from None
-        if region is not None:
-            try:
-                query = replace(query, regions=regions_serving(region))
-            except UnknownRegion as exc:
-                raise Invalid(str(exc), field="region") from None
-        words = query_words(q)
-        found = [
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> Page:
+        """A page of the catalogue in Swedish order of names: answered by the in-memory
+        listing, then the page's solutions read by `_id`, all at once."""
+        query = solution_query(
+            cpv=cpv, region=region, q=q, supplier=supplier, include_retired=include_retired
+        )
+        ids, more = self.listing.page(query, after=key_of_cursor(cursor), limit=limit)
+        last = self.listing.get(ids[-1]) if more else None
+        following = name_cursor(last.name, last.solution_id) if last is not None else None
+        found = await self.solutions.get_many(ids)
+        items = [
             public_solution(stored)
-            for stored in await self.solutions.search(query)
-            if text_matches(stored.solution, words)
+            for stored in found
+            if stored is not None and (include_retired or stored.solution.status == "published")
         ]
-        found.sort(key=lambda s: (swedish_sort_key(s["name"]), s["id"]))
-        return found
+        return Page(items, following)
 
     # --- adoptions -----------------------------------------------------------------------
 
@@ -221,6 +306,7 @@ class Catalogue:
                 )
                 item = events.solution_updated(changed, self.source, event_id=event_id)
             if await self.solutions.add_deployment(stored, deployment, item, now()):
+                self._listed(catalogue.add_deployment(solution, deployment))
                 await self.relay.publish_pending(SOLUTIONS, solution.solution_id)
                 return True
         raise ConcurrentModification(f"solutions/{adoption.solution_id} keeps changing")

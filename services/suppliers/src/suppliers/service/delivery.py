@@ -201,7 +201,7 @@ class DeliveryWorker:
     async def _finish(
         self, delivery: Document, fields: dict[str, Any], attempt: dict[str, Any] | None = None
     ) -> None:
-        await self.deliveries.finish(delivery["_id"], fields, attempt)
+        await self.deliveries.finish(delivery, fields, attempt)
 
     async def _pause(self, hook: Document, reason: str) -> None:
         at = datetime.now(UTC)

@@ -4,7 +4,7 @@ live fan-out, and the webhook deliveries every new or changed entry causes."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marketplace_contracts.events import AlertRaised, CloudEvent, MatchFound
@@ -14,6 +14,7 @@ from marketplace_platform.runtime import BatchItem
 
 from ..adapters.repository import Document, InboxRepository
 from ..domain import inbox as rules
+from .paging import Page, after_cursor, next_cursor
 
 Enqueue = Callable[[list[dict[str, Any]]], Awaitable[int]]
 
@@ -58,9 +59,18 @@ class Inbox:
             self.broadcaster.publish(entry["supplier_org"], entry)
         return entries
 
-    async def list_for(self, org: str, *, unread: bool | None, limit: int) -> list[dict[str, Any]]:
-        docs = await self.entries.page_for(org, unread=unread, limit=limit)
-        return [rules.public(d) for d in docs]
+    async def list_for(
+        self, org: str, *, unread: bool | None, cursor: str | None = None, limit: int
+    ) -> Page:
+        """A page of the inbox, newest first, from the supplier's inbox order."""
+        docs, next_key = await self.entries.page_for(
+            org, unread=unread, after=after_cursor(cursor), limit=limit
+        )
+        return Page([rules.public(d) for d in docs], next_cursor(next_key))
+
+    async def prune_read(self, retention: timedelta) -> int:
+        """Delete the entries read and created longer than `retention` ago."""
+        return await self.entries.prune_read(datetime.now(UTC) - retention)
 
     async def mark_read(self, org: str, entry_id: str) -> dict[str, Any]:
         doc = await self.entries.mark_read(org, entry_id, datetime.now(UTC))

@@ -6,14 +6,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from marketplace_platform.http import NotFound
+from marketplace_platform.http import Conflict, NotFound
 from marketplace_platform.outbox import ConcurrentModification
 
 from ..adapters import events
 from ..adapters.repository import SUBSCRIPTIONS, Relay, StoredSubscription, SubscriptionRepository
 from ..domain import subscriptions as rules
+from .paging import Page, after_cursor, next_cursor
 
-MAX_PER_SUPPLIER = 100
+MAX_PER_SUPPLIER = 100  # active subscriptions: what one supplier's document holds
 RETRIES = 5
 
 
@@ -40,14 +41,23 @@ class Subscriptions:
 
     async def create(self, org: str, criteria: dict[str, list[str] | None]) -> dict[str, Any]:
         subscription = rules.subscribe(str(uuid.uuid4()), org, **criteria)
+        if await self.subscriptions.count_of(org) >= MAX_PER_SUPPLIER:
+            raise Conflict(
+                f"a supplier may hold at most {MAX_PER_SUPPLIER} subscriptions; "
+                "delete one to add another"
+            )
         item = events.subscription_upserted(subscription, self.source)
         at = datetime.now(UTC)
         await self.subscriptions.save(subscription, [item], previous=None, at=at)
         await self.relay.publish_pending(SUBSCRIPTIONS, subscription.subscription_id)
         return await self.get(org, subscription.subscription_id)
 
-    async def list_for(self, org: str) -> list[dict[str, Any]]:
-        return [public_subscription(s) for s in await self.subscriptions.active_of(org)]
+    async def list_for(self, org: str, *, cursor: str | None = None, limit: int = 50) -> Page:
+        """A page of the supplier's subscriptions, oldest first."""
+        found, next_key = await self.subscriptions.page_of(
+            org, after=after_cursor(cursor), limit=limit
+        )
+        return Page([public_subscription(s) for s in found], next_cursor(next_key))
 
     async def _load_own(self, org: str, subscription_id: str) -> StoredSubscription:
         stored = await self.subscriptions.get(subscription_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marketplace_contracts.events import deterministic_id
@@ -15,6 +15,7 @@ from marketplace_platform.http import Conflict, NotFound
 from ..adapters.repository import DeliveryRepository, Document, WebhookRepository
 from ..domain import webhooks as rules
 from ..domain.webhooks import Target
+from .paging import Page, after_cursor, next_cursor
 
 Resolve = Callable[[str, int], Awaitable[list[str]]]
 MAX_PER_SUPPLIER = 10
@@ -107,8 +108,10 @@ class Webhooks:
         await self.webhooks.add(doc)
         return public_webhook(doc)
 
-    async def list_for(self, org: str) -> list[dict[str, Any]]:
-        return [public_webhook(d) for d in await self.webhooks.of_org(org)]
+    async def list_for(self, org: str) -> Page:
+        """All of the supplier's webhooks (at most `MAX_PER_SUPPLIER`), oldest first: one
+        page, whose `next` is always None."""
+        return Page([public_webhook(d) for d in await self.webhooks.of_org(org)], None)
 
     async def _load_own(self, org: str, webhook_id: str) -> Document:
         doc = await self.webhooks.get(webhook_id)
@@ -121,12 +124,23 @@ class Webhooks:
 
     async def delete(self, org: str, webhook_id: str) -> None:
         await self._load_own(org, webhook_id)
-        await self.webhooks.delete(webhook_id)
+        await self.webhooks.delete(org, webhook_id)
         await self.delivery_queue.cancel_open(webhook_id)
 
-    async def deliveries(self, org: str, webhook_id: str, limit: int) -> list[dict[str, Any]]:
+    async def deliveries(
+        self, org: str, webhook_id: str, *, cursor: str | None = None, limit: int
+    ) -> Page:
+        """A page of the webhook's deliveries, newest first, from its delivery order."""
         await self._load_own(org, webhook_id)
-        return [public_delivery(d) for d in await self.delivery_queue.of_webhook(webhook_id, limit)]
+        docs, next_key = await self.delivery_queue.of_webhook(
+            webhook_id, after=after_cursor(cursor), limit=limit
+        )
+        return Page([public_delivery(d) for d in docs], next_cursor(next_key))
+
+    async def prune_deliveries(self, retention: timedelta) -> int:
+        """Delete the deliveries done (delivered or cancelled) and queued longer than
+        `retention` ago."""
+        return await self.delivery_queue.prune_done(datetime.now(UTC) - retention)
 
     async def resume(self, org: str, webhook_id: str) -> dict[str, Any]:
         """Un-pause: held deliveries and the ones that failed while pausing get new attempts."""

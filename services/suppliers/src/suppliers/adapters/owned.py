@@ -1,0 +1,115 @@
+"""Each supplier's own few items (its subscriptions, its webhooks) in order of creation, in
+one document per supplier read by `_id` alone.
+
+FerretDB 1.x answers a filter on `supplier_org` (or any field but `_id`) by decoding every
+document of the collection. A supplier holds few of these items (at most 100 active
+subscriptions and 10 webhooks), so their ids fit one document per supplier,
+`{_id: org, items: [{i: item_id, t: created_ts}]}` in order of creation; a list is that
+document, then the items themselves, each by `_id`, all at once.
+
+Writes to one supplier's document are serialised in-process (`mongo.document_lock`); the
+service's writer lease keeps them to one process on FerretDB. The caller writes a new
+item's reference before the item (a crash in between leaves a reference to nothing, which
+lists skip) and drops it after the item is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from marketplace_platform.mongo import document_lock, retry_upsert
+
+from .repository import Document, Key
+
+BACKFILLED = "|backfilled"  # not an organisation's name: those never start with "|"
+
+
+class OwnedIds:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def add(self, org: str, items: Sequence[tuple[str, datetime]]) -> None:
+        """Reference items (id, created_at); one referenced already is left alone."""
+        async with document_lock(self.collection, org):
+            refs = await self._refs(org)
+            present = {r["i"] for r in refs}
+            new = [
+                {"i": item_id, "t": created_at.timestamp()}
+                for item_id, created_at in items
+                if item_id not in present
+            ]
+            if new:
+                await self._write(org, sorted([*refs, *new], key=_key))
+
+    async def remove(self, org: str, item_id: str) -> None:
+        async with document_lock(self.collection, org):
+            refs = await self._refs(org)
+            kept = [r for r in refs if r["i"] != item_id]
+            if len(kept) != len(refs):
+                await self._write(org, kept)
+
+    async def count(self, org: str) -> int:
+        return len(await self._refs(org))
+
+    async def ids(self, org: str) -> list[str]:
+        """Every referenced id, oldest first."""
+        return [r["i"] for r in await self._refs(org)]
+
+    async def ids_of(self, orgs: Sequence[str]) -> dict[str, list[str]]:
+        found = await asyncio.gather(*(self.ids(org) for org in orgs))
+        return dict(zip(orgs, found, strict=True))
+
+    async def page(
+        self, org: str, *, after: Key | None, limit: int
+    ) -> tuple[list[str], Key | None]:
+        """Ids oldest first after `after`, and the key to continue after (None at the end)."""
+        refs = [r for r in await self._refs(org) if after is None or _key(r) > after]
+        if len(refs) <= limit:
+            return [r["i"] for r in refs], None
+        return [r["i"] for r in refs[:limit]], _key(refs[limit - 1])
+
+    # --- the one-off reference of items that predate these documents ---------------------
+
+    async def backfilled(self) -> bool:
+        return await self.collection.find_one({"_id": BACKFILLED}) is not None
+
+    async def mark_backfilled(self, at: datetime) -> None:
+        await retry_upsert(
+            lambda: self.collection.replace_one(
+                {"_id": BACKFILLED}, {"_id": BACKFILLED, "at": at}, upsert=True
+            )
+        )
+
+    # --- documents -----------------------------------------------------------------------
+
+    async def _refs(self, org: str) -> list[Document]:
+        doc = await self.collection.find_one({"_id": org})
+        return list(doc["items"]) if doc is not None else []
+
+    async def _write(self, org: str, refs: list[Document]) -> None:
+        await retry_upsert(
+            lambda: self.collection.replace_one(
+                {"_id": org}, {"_id": org, "items": refs}, upsert=True
+            )
+        )
+
+
+def _key(ref: Document) -> Key:
+    return (float(ref["t"]), str(ref["i"]))
+
+
+async def per_key_at_once(jobs: dict[str, Callable[[], Awaitable[None]]], at_once: int = 8) -> None:
+    """Run one job per key (an organisation, a webhook), `at_once` of them at a time: the
+    one-off references of what predates an order, whose writes per key are serialised
+    anyway (`mongo.document_lock`)."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def run(job: Callable[[], Awaitable[None]]) -> None:
+        async with gate:
+            await job()
+
+    await asyncio.gather(*(run(job) for job in jobs.values()))
