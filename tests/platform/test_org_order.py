@@ -107,3 +107,36 @@ async def test_pruning_drops_old_read_entries_only_and_keeps_the_filling_chunk(
     assert listed == sorted(listed, reverse=True)
     assert await index.prune(cutoff) == []  # nothing twice
     assert len(await all_pages(index, "hammaro", False, 10)) == 5
+
+
+async def test_entries_of_one_time_on_both_sides_of_a_chunk_start_page_once_in_order(
+    index: OrgOrder,
+) -> None:
+    same = T0 + timedelta(seconds=CHUNK)  # newer than all before
+    await index.add("karlstad", entries(CHUNK - 3))  # the first chunk nearly full
+    # One batch handled at one instant, then another at the same millisecond whose ids sort
+    # before the first one's: both cross into the second chunk.
+    await index.add("karlstad", [(f"m{i:03d}", same) for i in range(10, 20)])
+    await index.add("karlstad", [(f"m{i:03d}", same) for i in range(0, 10)])
+    everything = await all_pages(index, "karlstad", False, 1000)
+    for limit in (1, 2, 3, 7):
+        assert await all_pages(index, "karlstad", False, limit) == everything
+    assert len(everything) == len(set(everything)) == CHUNK - 3 + 20
+    assert everything[:20] == [f"m{i:03d}" for i in reversed(range(20))]
+
+
+async def test_entries_written_before_the_order_are_referenced_once_with_their_read_state(
+    index: OrgOrder,
+) -> None:
+    inbox = index.collection.database["inbox"]
+    await inbox.insert_many(
+        [
+            {"_id": e, "buyer_org": "karlstad", "created_at": at, "read": n % 2 == 0}
+            for n, (e, at) in enumerate(entries(30))
+        ]
+    )
+    for _ in range(2):  # a second start finds the marker and adds nothing
+        await index.fill_once(inbox.find({}), org="buyer_org", read="read")
+    assert len(await all_pages(index, "karlstad", False, 7)) == 30
+    unread = await all_pages(index, "karlstad", True, 7)
+    assert unread == [f"e{i:05d}" for i in reversed(range(30)) if i % 2 == 1]

@@ -19,7 +19,8 @@ handled again: `add` puts every reference in the chunk that covers its time, onc
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import math
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from .mongo import document_lock, retry_upsert
 Document = dict[str, Any]
 CHUNK = 200  # references per chunk: a first page reads one chunk of about 16 KB
 ORGS = "|orgs"  # not an organisation's name: those never start with "|"
+FILLED = "|filled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,33 +48,40 @@ class OrgOrder:
 
     # --- writes ------------------------------------------------------------------------
 
-    async def add(self, org: str, entries: Sequence[tuple[str, datetime]]) -> None:
+    async def add(
+        self,
+        org: str,
+        entries: Sequence[tuple[str, datetime]],
+        read: Collection[str] = (),
+    ) -> None:
         """Reference entries (id, created_at) in the chunk that covers their time (new ones:
-        the last); an entry referenced already is left alone."""
+        the last), those in `read` as read (a backfill); one referenced already is left."""
         if not entries:
             return
         async with document_lock(self.collection, _head_id(org)):
             head = await self._head(org)
             by_chunk: dict[int, list[tuple[str, datetime]]] = {}
             for entry in entries:
-                by_chunk.setdefault(_chunk_of(head, entry[1].timestamp()), []).append(entry)
+                by_chunk.setdefault(_chunk_of(head, _ms(entry[1])), []).append(entry)
             for number in sorted(n for n in by_chunk if n < head["last"]):
-                await self._add_to_earlier(org, number, by_chunk[number])
-            await self._append(org, head, by_chunk.get(head["last"], []))
+                await self._add_to_earlier(org, number, by_chunk[number], read)
+            await self._append(org, head, by_chunk.get(head["last"], []), read)
             await self._write_head(org, head)
 
     async def _add_to_earlier(
-        self, org: str, number: int, entries: list[tuple[str, datetime]]
+        self, org: str, number: int, entries: list[tuple[str, datetime]], read: Collection[str]
     ) -> None:
         """A replay, or a reference a crash lost: it goes back where its time belongs."""
         refs: list[Document] = (await self._chunk(org, number))["refs"]
         present = {r["i"] for r in refs}
         missing = [e for e in entries if e[0] not in present]
         if missing:
-            refs += [_ref(entry_id, created_at) for entry_id, created_at in missing]
+            refs += [_ref(i, created_at, i in read) for i, created_at in missing]
             await self._write_chunk(org, number, refs)
 
-    async def _append(self, org: str, head: Document, entries: list[tuple[str, datetime]]) -> None:
+    async def _append(
+        self, org: str, head: Document, entries: list[tuple[str, datetime]], read: Collection[str]
+    ) -> None:
         refs: list[Document] = (await self._chunk(org, head["last"]))["refs"]
         present = {r["i"] for r in refs}
         for entry_id, created_at in sorted(entries, key=lambda e: (e[1], e[0])):
@@ -82,17 +91,36 @@ class OrgOrder:
             if len(refs) >= CHUNK:
                 await self._write_chunk(org, head["last"], refs)
                 head["last"] += 1
-                head["firsts"].append(created_at.timestamp())
+                head["firsts"].append(_ms(created_at))
                 refs = []
             if not head["firsts"]:
-                head["firsts"].append(created_at.timestamp())
-            refs.append(_ref(entry_id, created_at))
+                head["firsts"].append(_ms(created_at))
+            refs.append(_ref(entry_id, created_at, entry_id in read))
         await self._write_chunk(org, head["last"], refs)
+
+    async def fill_once(
+        self, documents: AsyncIterator[Document], *, org: str, read: str | None = None
+    ) -> None:
+        """Reference, once per order (a marker keyed by `_id`), the documents written before
+        it: one read of the collection, at start and before the consumers add to it."""
+        if await self.collection.find_one({"_id": FILLED}) is not None:
+            return
+        by_org: dict[str, list[tuple[str, datetime]]] = {}
+        read_ids: set[str] = set()
+        async for doc in documents:
+            by_org.setdefault(doc[org], []).append((doc["_id"], doc["created_at"]))
+            if read is not None and doc.get(read):
+                read_ids.add(doc["_id"])
+        for owner, entries in by_org.items():
+            await self.add(owner, entries, read_ids)
+        await retry_upsert(
+            lambda: self.collection.replace_one({"_id": FILLED}, {"_id": FILLED}, upsert=True)
+        )
 
     async def mark_read(self, org: str, entry_id: str, created_at: datetime) -> None:
         async with document_lock(self.collection, _head_id(org)):
             head = await self._head(org)
-            number = _chunk_of(head, created_at.timestamp())
+            number = _chunk_of(head, _ms(created_at))
             chunk = await self._chunk(org, number)
             for ref in chunk["refs"]:
                 if ref["i"] == entry_id and not ref["r"]:
@@ -127,26 +155,31 @@ class OrgOrder:
     async def page(
         self, org: str, *, unread_only: bool, after: tuple[float, str] | None, limit: int
     ) -> tuple[list[Ref], bool]:
-        """References newest first (`after` the (created_ts, id) of the previous page's
-        last one), and whether more follow."""
+        """References newest first, by (created_ts, id) descending (`after` the key of the
+        previous page's last one), and whether more follow.
+
+        Chunks are read from the newest until more than `limit` references are settled:
+        every reference in an older chunk is at most as new as the start of the chunk
+        read last, so only those newer than that start are known to be in place (entries
+        of the same time can sit on both sides of a chunk's start)."""
         head = await self.collection.find_one({"_id": _head_id(org)})
         if head is None:
             return [], False
-        number = head["last"] if after is None else _chunk_of(head, after[0])
-        out: list[Ref] = []
-        seen: set[str] = set()
-        while number >= 0 and len(out) <= limit:
-            chunk = await self._chunk(org, number)
-            for ref in sorted(chunk["refs"], key=_newest_first):
-                entry_id, created_ts, read = ref["i"], float(ref["t"]), bool(ref["r"])
-                if after is not None and (-created_ts, entry_id) <= (-after[0], after[1]):
+        firsts: list[float] = head["firsts"]
+        number = int(head["last"]) if after is None else _chunk_of(head, after[0])
+        found: dict[str, Ref] = {}
+        while number >= 0:
+            for ref in (await self._chunk(org, number))["refs"]:
+                key = (float(ref["t"]), str(ref["i"]))
+                if (after is not None and key >= after) or (unread_only and ref["r"]):
                     continue
-                if entry_id in seen or (unread_only and read):
-                    continue
-                seen.add(entry_id)
-                out.append(Ref(entry_id, created_ts, read))
+                found.setdefault(key[1], Ref(key[1], key[0], bool(ref["r"])))
+            start = firsts[number] if 0 < number < len(firsts) else -math.inf
             number -= 1
-        return out[:limit], len(out) > limit
+            if sum(1 for r in found.values() if r.created_ts > start) > limit:
+                break
+        ordered = sorted(found.values(), key=lambda r: (r.created_ts, r.entry_id), reverse=True)
+        return ordered[:limit], len(ordered) > limit
 
     # --- documents ---------------------------------------------------------------------
 
@@ -201,9 +234,10 @@ def _chunk_of(head: Document, ts: float) -> int:
     return max(0, min(bisect.bisect_right(head["firsts"], ts) - 1, int(head["last"])))
 
 
-def _ref(entry_id: str, created_at: datetime) -> Document:
-    return {"i": entry_id, "t": created_at.timestamp(), "r": False}
+def _ref(entry_id: str, created_at: datetime, read: bool = False) -> Document:
+    # In milliseconds, as the database stores times: a reference and its entry agree.
+    return {"i": entry_id, "t": _ms(created_at), "r": read}
 
 
-def _newest_first(ref: Document) -> tuple[float, str]:
-    return (-float(ref["t"]), str(ref["i"]))
+def _ms(at: datetime) -> float:
+    return at.replace(microsecond=at.microsecond // 1000 * 1000).timestamp()

@@ -71,6 +71,9 @@ def build(settings: NeedsSettings | None = None) -> FastAPI:
         await needs.ensure_indexes()
         await inbox_repo.ensure_indexes()
 
+    # Before the consumers start, so that no entry is added to an order not yet filled.
+    runtime.before_consuming.insert(0, ensure_indexes)
+
     async def warm_reference_index() -> None:
         if settings.warm_reference_index:
             threading.Thread(target=vocabulary.index, name="cpv-index", daemon=True).start()
@@ -84,7 +87,7 @@ def build(settings: NeedsSettings | None = None) -> FastAPI:
             inbox_router(inbox, broadcaster),
             reference_router(),
         ],
-        on_start=[ensure_indexes, warm_reference_index],
+        on_start=[warm_reference_index],
         on_stop=[reader.stop],
     )
     install_domain_errors(app)

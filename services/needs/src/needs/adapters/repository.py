@@ -123,13 +123,8 @@ class NeedsRepository:
     async def ensure_indexes(self) -> None:
         """Needs are read by `_id` alone, so no index beyond it; the organisations' orders
         are filled once for a database whose needs predate them (one read of every need)."""
-        if await self.own.collection.find_one({}) is not None:
-            return
-        by_org: dict[str, list[tuple[str, datetime]]] = {}
-        async for doc in self.collection.find({}, {"buyer_org": 1, "created_at": 1}):
-            by_org.setdefault(doc["buyer_org"], []).append((doc["_id"], doc["created_at"]))
-        for org, needs in by_org.items():
-            await self.own.add(org, needs)
+        fields = {"buyer_org": 1, "created_at": 1}
+        await self.own.fill_once(self.collection.find({}, fields), org="buyer_org")
 
     async def get(self, need_id: str) -> tuple[Need, int] | None:
         doc = await self.collection.find_one({"_id": need_id}, projection={"outbox": 0})
@@ -219,14 +214,8 @@ class InboxRepository:
         await self._reference_entries_written_before_the_index()
 
     async def _reference_entries_written_before_the_index(self) -> None:
-        """Once, for a database whose inbox predates the index: one read of every entry."""
-        if await self.order.collection.find_one({}) is not None:
-            return
-        by_org: dict[str, list[tuple[str, datetime]]] = {}
-        async for doc in self.inbox.find({}, {"buyer_org": 1, "created_at": 1}):
-            by_org.setdefault(doc["buyer_org"], []).append((doc["_id"], doc["created_at"]))
-        for org, entries in by_org.items():
-            await self.order.add(org, entries)
+        fields = {"buyer_org": 1, "created_at": 1, "read": 1}
+        await self.order.fill_once(self.inbox.find({}, fields), org="buyer_org", read="read")
 
     async def _reference(self, stored: list[Document]) -> None:
         by_org: dict[str, list[tuple[str, datetime]]] = {}
