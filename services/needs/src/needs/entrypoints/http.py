@@ -366,7 +366,7 @@ def inbox_router(inbox: InboxService, broadcaster: InboxBroadcaster) -> APIRoute
         principal: Buyer,
         unread: Annotated[bool, Query(description="only unread entries")] = False,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: Annotated[int, Query(ge=1, le=500)] = 20,
     ) -> InboxList:
         docs, after = await inbox.entries(
             actor_of(principal), unread_only=unread, cursor=cursor, limit=limit
