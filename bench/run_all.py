@@ -3,7 +3,7 @@ bench/results/; then bench/results/summary.json with the machine and the headlin
 
     python -m bench.run_all            # the full set (`make bench`)
     python -m bench.run_all --quick    # a smoke run: shorter runs, smaller sizes
-    python -m bench.run_all --only e2e,throughput,matching,cpv_suggest
+    python -m bench.run_all --only e2e,throughput,matching,cpv_suggest,scale
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ async def bounded(run: Any, seconds: float, name: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a fast smoke run")
-    ap.add_argument("--only", default="matching,cpv_suggest,throughput,e2e")
+    ap.add_argument("--only", default="matching,cpv_suggest,throughput,e2e,scale")
     ap.add_argument("--runs", type=int, default=3, help="runs per end-to-end rate (>= 3)")
     args = ap.parse_args(argv)
     only = {x.strip() for x in args.only.split(",")}
@@ -94,6 +94,24 @@ def main(argv: list[str] | None = None) -> int:
                     {k: r[k] for k in ("rate", "achieved_rate", "median_ms", "p95_ms", "p99_ms")}
                     for r in res["rates"]
                 ]
+            }
+
+    if "scale" in only:
+        # Seeds each size once (cached in its databases); later runs only measure.
+        sizes = "1000,10000" if args.quick else "1000,10000,100000"
+        out = RESULTS / "scale.json"
+        t = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.bench_scale", "--sizes", sizes, "--json", str(out)],
+            check=False,
+        )
+        summary["scale"] = {"json": str(out), "seconds": round(time.perf_counter() - t, 1)}
+        if done.returncode != 0:
+            summary["scale"]["failed"] = f"exit status {done.returncode}"
+        elif out.exists():
+            result = json.loads(out.read_text())
+            summary["scale"]["result"] = {
+                k: result.get(k) for k in ("table", "growth", "meets_targets", "targets")
             }
 
     summary["finished"] = time.time()

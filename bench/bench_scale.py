@@ -1,0 +1,641 @@
+"""Every read of the marketplace at national volumes (issue #15), timed over HTTP.
+
+    python -m bench.bench_scale --sizes 1000,10000,100000 --json bench/results/scale.json
+    python -m bench.bench_scale --sizes 1000 --calls 10          # a smoke run
+
+For each size (needs; solutions, subscriptions and inbox entries in proportion to the
+national volumes, see `bench.scale_data`): the size's databases are seeded once and found
+again next time (`bench.scale_seed`); the needs and suppliers services start as processes
+on them (`bench.scale_services`); then each read below is called one call at a time, with
+development tokens and ids, orgs and filters drawn from the seeded data (organisations in
+proportion to how much they hold), after one untimed warm-up call. A read stops after
+`--calls` calls or `--read-budget` seconds, and a call that takes longer than
+`--call-timeout` ends its read: such reads are reported as `capped` or `timed_out` with
+the calls that finished. The two writes (publishing a seeded draft, moving a published
+need one phase on) use each need once; the needs they changed are put back as seeded when
+the services have stopped, so that the cache stays as seeded.
+
+Targets, printed beside the figures: every read's median <= 50 ms and p99 <= 200 ms at
+100 000 needs, and its median at most 2x its median at 1 000 (growth); the writes'
+median <= 50 ms. Growth is taken between the smallest and the largest size measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import RESULTS, machine, machine_line, percentile, write_json
+
+CALLS = 50
+READ_BUDGET_S = 30.0
+CALL_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 900.0
+TARGETS = {"median_ms": 50.0, "p99_ms": 200.0, "growth": 2.0, "write_median_ms": 50.0}
+WRITES = ("needs.publish", "needs.phase")
+
+
+def log(message: str) -> None:
+    print(f"[scale] {message}", flush=True)
+
+
+# --- what is called --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    token: str
+    params: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None
+
+
+class Callers:
+    """Tokens, ids, orgs and filters for the calls, drawn from the seeded samples."""
+
+    def __init__(self, samples: dict[str, Any], needs_url: str, suppliers_url: str) -> None:
+        self.samples = samples
+        self.needs = needs_url
+        self.suppliers = suppliers_url
+        self.rng = random.Random(7)
+        self._tokens: dict[tuple[str, str, str | None], str] = {}
+        self.used: dict[str, list[str]] = {}  # the needs each write changed
+
+    def token(self, org: str, role: str, home: str | None = None) -> str:
+        from marketplace_platform.auth import mint_token
+        from marketplace_platform.settings import DEV_JWT_SECRET
+
+        key = (org, role, home)
+        if key not in self._tokens:
+            self._tokens[key] = mint_token(
+                DEV_JWT_SECRET, org=org, role=role, municipality_code=home
+            )
+        return self._tokens[key]
+
+    def pick(self, kind: str) -> Any:
+        return self.rng.choice(self.samples[kind])
+
+    def weighted_org(self, counts_kind: str) -> str:
+        """An organisation in proportion to what it holds (a busy one reads more)."""
+        counts: dict[str, int] = self.samples[counts_kind]
+        return self.rng.choices(list(counts), list(counts.values()))[0]
+
+    def buyer(self) -> str:
+        who = self.pick("buyers")
+        return self.token(who["org"], "buyer", who["home"])
+
+    def supplier(self, org: str | None = None) -> str:
+        return self.token(org or self.pick("solution_suppliers"), "supplier")
+
+    def once(self, write: str, kind: str, i: int) -> dict[str, Any] | None:
+        """The i-th seeded need of a kind, for a write that may change each need once."""
+        values = self.samples.get(kind) or []
+        if i >= len(values):
+            return None
+        self.used.setdefault(write, []).append(values[i]["id"])
+        return dict(values[i])
+
+
+MakeCall = Callable[[Callers, int, httpx.AsyncClient], Awaitable[Call | None]]
+
+
+@dataclass(frozen=True)
+class Read:
+    name: str
+    what: str
+    make: MakeCall
+
+
+def _get(
+    base: Callable[[Callers], str], path: str | Callable[[Callers], str], **fixed: Any
+) -> MakeCall:
+    """A GET whose path and params (and `_token`, the caller) may draw from the samples."""
+
+    async def make(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
+        params = {k: (v(c) if callable(v) else v) for k, v in fixed.items()}
+        token = params.pop("_token")
+        url = base(c) + (path(c) if callable(path) else path)
+        return Call("GET", url, token, params or None)
+
+    return make
+
+
+def needs_url(c: Callers) -> str:
+    return c.needs
+
+
+def suppliers_url(c: Callers) -> str:
+    return c.suppliers
+
+
+async def _second_page(c: Callers, i: int, client: httpx.AsyncClient) -> Call | None:
+    """Page two of a list (unfiltered, by phase or by county): page one is asked first,
+    untimed, for its cursor."""
+    token = c.buyer()
+    narrowed = [{"phase": c.pick("phase")}, {"region": c.pick("region")[:2]}][i % 2]
+    for filters in (narrowed, {}):  # unfiltered when the narrowed list has one page only
+        first = await client.get(
+            f"{c.needs}/v1/needs", params=filters, headers=_auth(token), timeout=CALL_TIMEOUT_S
+        )
+        cursor = first.json().get("next") if first.status_code == 200 else None
+        if cursor:
+            return Call("GET", f"{c.needs}/v1/needs", token, {**filters, "cursor": cursor})
+    return None
+
+
+async def _publish(c: Callers, i: int, client: httpx.AsyncClient) -> Call | None:
+    need = c.once("needs.publish", "drafts", i)
+    if need is None:
+        return None
+    token = c.token(need["org"], "buyer", need["home"])
+    return Call("POST", f"{c.needs}/v1/needs/{need['id']}/publish", token)
+
+
+async def _move(c: Callers, i: int, client: httpx.AsyncClient) -> Call | None:
+    need = c.once("needs.phase", "movable", i)
+    if need is None:
+        return None
+    token = c.token(need["org"], "buyer", need["home"])
+    body = {"phase": need["to"], "reason": None}
+    return Call("POST", f"{c.needs}/v1/needs/{need['id']}/phase", token, body=body)
+
+
+def _need_id(c: Callers) -> str:
+    return f"/v1/needs/{c.pick('published')['id']}"
+
+
+async def _matches(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
+    need = c.pick("with_matches")  # read by its owner: the owner and co-signers may
+    token = c.token(need["org"], "buyer", need["home"])
+    return Call("GET", f"{c.needs}/v1/needs/{need['id']}/matches", token)
+
+
+def _inbox(base: Callable[[Callers], str], side: str, unread: bool) -> MakeCall:
+    async def make(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
+        org = c.weighted_org(f"{side}_entries")
+        token = c.token(org, side) if side == "supplier" else c.token(org, "buyer", None)
+        return Call("GET", base(c) + "/v1/inbox", token, {"unread": "true"} if unread else None)
+
+    return make
+
+
+async def _subscriptions(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
+    org = c.weighted_org("subscribers")
+    return Call("GET", f"{c.suppliers}/v1/subscriptions", c.supplier(org))
+
+
+def reads() -> list[Read]:
+    buyer, supplier = Callers.buyer, Callers.supplier
+    return [
+        Read("needs.list", "GET /v1/needs", _get(needs_url, "/v1/needs", _token=buyer)),
+        Read(
+            "needs.list.cpv",
+            "GET /v1/needs?cpv=<2-5 digits>",
+            _get(needs_url, "/v1/needs", _token=buyer, cpv=lambda c: c.pick("cpv")),
+        ),
+        Read(
+            "needs.list.region",
+            "GET /v1/needs?region=<county or municipality>",
+            _get(needs_url, "/v1/needs", _token=buyer, region=lambda c: c.pick("region")),
+        ),
+        Read(
+            "needs.list.phase",
+            "GET /v1/needs?phase=<phase>",
+            _get(needs_url, "/v1/needs", _token=buyer, phase=lambda c: c.pick("phase")),
+        ),
+        Read(
+            "needs.list.q",
+            "GET /v1/needs?q=<a title word>",
+            _get(needs_url, "/v1/needs", _token=buyer, q=lambda c: c.pick("need_words")),
+        ),
+        Read("needs.list.page2", "GET /v1/needs?cursor=<page 1's next>", _second_page),
+        Read("needs.mine", "GET /v1/needs/mine", _get(needs_url, "/v1/needs/mine", _token=buyer)),
+        Read("needs.get", "GET /v1/needs/{id}", _get(needs_url, _need_id, _token=buyer)),
+        Read("needs.matches", "GET /v1/needs/{id}/matches (owner)", _matches),
+        Read("buyer.inbox", "GET /v1/inbox (buyer)", _inbox(needs_url, "buyer", False)),
+        Read(
+            "buyer.inbox.unread",
+            "GET /v1/inbox?unread=true (buyer)",
+            _inbox(needs_url, "buyer", True),
+        ),
+        Read(
+            "supplier.inbox", "GET /v1/inbox (supplier)", _inbox(suppliers_url, "supplier", False)
+        ),
+        Read(
+            "supplier.inbox.unread",
+            "GET /v1/inbox?unread=true (supplier)",
+            _inbox(suppliers_url, "supplier", True),
+        ),
+        Read(
+            "solutions.list",
+            "GET /v1/solutions",
+            _get(suppliers_url, "/v1/solutions", _token=supplier),
+        ),
+        Read(
+            "solutions.list.cpv",
+            "GET /v1/solutions?cpv=<2-4 digits>",
+            _get(
+                suppliers_url,
+                "/v1/solutions",
+                _token=supplier,
+                cpv=lambda c: c.pick("solution_cpv"),
+            ),
+        ),
+        Read(
+            "solutions.list.region",
+            "GET /v1/solutions?region=<served region>",
+            _get(
+                suppliers_url,
+                "/v1/solutions",
+                _token=supplier,
+                region=lambda c: c.pick("solution_region"),
+            ),
+        ),
+        Read(
+            "solutions.list.supplier",
+            "GET /v1/solutions?supplier=<org>",
+            _get(
+                suppliers_url,
+                "/v1/solutions",
+                _token=supplier,
+                supplier=lambda c: c.pick("solution_suppliers"),
+            ),
+        ),
+        Read(
+            "solutions.list.q",
+            "GET /v1/solutions?q=<a description word>",
+            _get(
+                suppliers_url,
+                "/v1/solutions",
+                _token=supplier,
+                q=lambda c: c.pick("solution_words"),
+            ),
+        ),
+        Read(
+            "solutions.get",
+            "GET /v1/solutions/{id}",
+            _get(
+                suppliers_url,
+                lambda c: f"/v1/solutions/{c.pick('solutions')}",
+                _token=supplier,
+            ),
+        ),
+        Read("subscriptions.list", "GET /v1/subscriptions", _subscriptions),
+        Read("needs.publish", "POST /v1/needs/{draft}/publish", _publish),
+        Read("needs.phase", "POST /v1/needs/{id}/phase (one phase on)", _move),
+    ]
+
+
+# --- timing ------------------------------------------------------------------------------
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Timing:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    sizes: list[int] = field(default_factory=list)
+    items: list[int] = field(default_factory=list)  # list reads: items on the page
+    errors: list[str] = field(default_factory=list)
+    timed_out: bool = False
+    capped: bool = False
+    exhausted: bool = False  # no more calls to make (writes: every seeded need used)
+    seconds: float = 0.0
+
+    def result(self) -> dict[str, Any]:
+        lat = self.latencies_ms
+        return {
+            "n": len(lat),
+            "median_ms": round(statistics.median(lat), 2) if lat else None,
+            "p99_ms": round(percentile(lat, 99), 2) if lat else None,
+            "max_ms": round(max(lat), 2) if lat else None,
+            "timed_out": self.timed_out,
+            "capped": self.capped,
+            "exhausted": self.exhausted,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "errors": self.errors[:3],
+            "median_bytes": int(statistics.median(self.sizes)) if self.sizes else None,
+            "median_items": statistics.median(self.items) if self.items else None,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _count_items(timing: Timing, response: httpx.Response) -> None:
+    """How many items a list answered (outside the timing): a read that answers nothing
+    is fast for the wrong reason."""
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        timing.items.append(len(body["items"]))
+
+
+async def time_read(
+    client: httpx.AsyncClient, callers: Callers, read: Read, settings: argparse.Namespace
+) -> dict[str, Any]:
+    """One call at a time; the first (a warm-up) is not counted."""
+    timing = Timing()
+    started = time.monotonic()
+    for i in range(settings.calls + 1):
+        if time.monotonic() - started > settings.read_budget:
+            timing.capped = True
+            break
+        try:
+            call = await read.make(callers, i, client)
+        except httpx.TimeoutException:
+            timing.timed_out = True
+            break
+        if call is None:
+            timing.exhausted = True
+            break
+        t = time.perf_counter()
+        try:
+            response = await client.request(
+                call.method,
+                call.url,
+                params=call.params,
+                json=call.body,
+                headers=_auth(call.token),
+                timeout=settings.call_timeout,
+            )
+        except httpx.TimeoutException:
+            timing.timed_out = True
+            break
+        ms = (time.perf_counter() - t) * 1000
+        if i == 0:
+            continue
+        timing.latencies_ms.append(ms)
+        timing.statuses[response.status_code] += 1
+        timing.sizes.append(len(response.content))
+        _count_items(timing, response)
+        if response.status_code >= 400:
+            timing.errors.append(f"{response.status_code} {call.url}: {response.text[:200]}")
+    timing.seconds = time.monotonic() - started
+    return timing.result()
+
+
+async def measure(running: Any, samples: dict[str, Any], settings: argparse.Namespace) -> Any:
+    callers = Callers(samples, running.needs_url, running.suppliers_url)
+    out: dict[str, Any] = {}
+    async with httpx.AsyncClient() as client:
+        for read in reads():
+            if settings.only_reads and read.name not in settings.only_reads:
+                continue
+            out[read.name] = await time_read(client, callers, read, settings)
+            log(f"  {read.name}: {_cell(out[read.name])}")
+    return out, callers.used
+
+
+# --- one size ------------------------------------------------------------------------------
+
+
+async def run_size(size: int, settings: argparse.Namespace, url: str) -> dict[str, Any]:
+    from pymongo import AsyncMongoClient
+
+    from bench.scale_seed import Databases, ensure_seeded, repair_lookup_indexes
+    from bench.scale_services import services_on
+
+    t = time.perf_counter()
+    marker = await ensure_seeded(size, url, log=log)
+    seed_wait_s = time.perf_counter() - t
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
+    dbs = Databases(client, size)
+    try:
+        samples = await dbs.samples()
+        topics = {
+            topic: await dbs.topic_events(topic)
+            for topic in ("needs", "solutions", "subscriptions")
+        }
+        # The needs the writes may change, as seeded (each read by `_id`: the one lookup
+        # FerretDB 1.x answers from an index).
+        needs = dbs["needs"]["needs"]
+        ids = [n["id"] for kind in ("drafts", "movable") for n in samples.get(kind, [])]
+        found = await asyncio.gather(*(needs.find_one({"_id": i}) for i in ids))
+        originals = dict(zip(ids, found, strict=True))
+        loadavg = [round(x, 2) for x in os.getloadavg()]
+        with tempfile.TemporaryDirectory(prefix=f"scale{size}-") as tmp:
+            async with services_on(
+                size,
+                Path(tmp),
+                topics=topics,
+                start_timeout_s=START_TIMEOUT_S,
+                code=settings.services_from,
+                log=log,
+            ) as running:
+                repaired = repair_lookup_indexes(size)
+                results, used = await measure(running, samples, settings)
+                services = {
+                    "healthy_after_s": running.healthy_after_s,
+                    "produced_events": running.produced,
+                    "topic_prefix": running.prefix,
+                }
+        for ids in used.values():
+            for need_id in ids:
+                if originals.get(need_id) is not None:
+                    await needs.replace_one({"_id": need_id}, originals[need_id])
+    finally:
+        await client.close()
+    return {
+        "seed": _seed_summary(marker, seed_wait_s),
+        "services": services,
+        "loadavg_before": loadavg,
+        "lookup_indexes_repaired_at_start": repaired,
+        "reads": results,
+    }
+
+
+def _seed_summary(marker: dict[str, Any], waited_s: float) -> dict[str, Any]:
+    keep = ("plan", "databases", "documents", "first_start", "reads", "stored", "end")
+    return {k: marker.get(k) for k in keep} | {"seconds_this_run": round(waited_s, 1)}
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def growth(sizes: dict[int, dict[str, Any]], call_timeout_s: float) -> dict[str, Any]:
+    """median(largest size) / median(smallest size) per read. Where the largest size's
+    read did not finish (timed out or capped), the ratio is a lower bound: it uses the
+    calls that finished, or the call timeout when none did; those reads are listed under
+    `at_least`."""
+    if len(sizes) < 2:
+        return {}
+    small, large = min(sizes), max(sizes)
+    out: dict[str, Any] = {"between": [small, large], "at_least": []}
+    for name, first in sizes[small]["reads"].items():
+        last = sizes[large]["reads"].get(name) or {}
+        a = first.get("median_ms")
+        b = last.get("median_ms") or (call_timeout_s * 1000 if last.get("timed_out") else None)
+        out[name] = round(b / a, 2) if a and b else None
+        if out[name] is not None and _incomplete(last):
+            out["at_least"].append(name)
+    return out
+
+
+def _incomplete(r: dict[str, Any]) -> bool:
+    return bool(r.get("timed_out") or (r.get("capped") and r.get("n", 0) < 5))
+
+
+def verdicts(sizes: dict[int, dict[str, Any]], grown: dict[str, Any]) -> dict[str, Any]:
+    """Whether each read meets its targets at the largest size measured."""
+    largest = sizes[max(sizes)]["reads"]
+    out: dict[str, Any] = {}
+    for name, r in largest.items():
+        median, p99 = r.get("median_ms"), r.get("p99_ms")
+        if name in WRITES:
+            ok = median is not None and median <= TARGETS["write_median_ms"]
+        else:
+            ok = (
+                median is not None
+                and p99 is not None
+                and median <= TARGETS["median_ms"]
+                and p99 <= TARGETS["p99_ms"]
+                and (grown.get(name) is None or grown[name] <= TARGETS["growth"])
+                and name not in grown.get("at_least", ())
+            )
+        out[name] = bool(ok) and not _incomplete(r) and not r.get("errors")
+    return out
+
+
+def _cell(r: dict[str, Any]) -> str:
+    if not r.get("n"):
+        return "timed out, 0 calls" if r.get("timed_out") else "no calls"
+    text = f"{r['median_ms']:.1f} / {r['p99_ms']:.1f}"
+    if r.get("timed_out"):
+        text += f" (timed out after {r['n']})"
+    elif r.get("capped"):
+        text += f" (capped at {r['n']})"
+    bad = sum(v for k, v in r["statuses"].items() if int(k) >= 400)
+    if bad:
+        text += f" [{bad} errors]"
+    return text
+
+
+def table(sizes: dict[int, dict[str, Any]], grown: dict[str, Any], ok: dict[str, Any]) -> str:
+    ordered = sorted(sizes)
+    head = ["read"] + [f"{n:,} median / p99 ms".replace(",", " ") for n in ordered]
+    head += [f"growth {ordered[-1]}/{ordered[0]}", f"meets targets (at {ordered[-1]})"]
+    rows = [head, ["---"] * len(head)]
+    for read in reads():
+        if read.name not in sizes[ordered[0]]["reads"]:
+            continue
+        cells = [read.name]
+        cells += [_cell(sizes[n]["reads"].get(read.name, {})) for n in ordered]
+        g = grown.get(read.name)
+        bound = ">= " if read.name in grown.get("at_least", ()) else ""
+        cells.append(f"{bound}{g:.1f}x" if g is not None else "-")
+        cells.append("yes" if ok.get(read.name) else "no")
+        rows.append(cells)
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def seed_lines(sizes: dict[int, dict[str, Any]]) -> list[str]:
+    lines = []
+    for n, s in sorted(sizes.items()):
+        seed = s["seed"]
+        docs = seed.get("documents") or {}
+        first = seed.get("first_start") or {}
+        lines.append(
+            f"size {n}: documents {docs.get('seconds')} s (writing {docs.get('writing_s')} s), "
+            f"first start {first.get('seconds')} s, services healthy after "
+            f"{s['services']['healthy_after_s']} s; this run waited "
+            f"{seed['seconds_this_run']} s for seeding"
+        )
+    return lines
+
+
+def code_state(services_from: Path | None) -> dict[str, Any]:
+    """The code measured: this checkout (other work may be in its tree: read-only git
+    calls name it), or another copy of the repository."""
+
+    def run(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    if services_from is not None:
+        return {"services_from": str(services_from)}
+    changed = run("status", "--short", "services", "libs").splitlines()
+    return {"head": run("rev-parse", "HEAD"), "changed_in_services_and_libs": changed}
+
+
+async def run(settings: argparse.Namespace) -> dict[str, Any]:
+    from tests.support.infra import setting
+
+    url = setting("MONGODB_URL")
+    m = machine()
+    log(machine_line(m))
+    sizes: dict[int, dict[str, Any]] = {}
+    for size in settings.sizes:
+        log(f"size {size}")
+        sizes[size] = await run_size(size, settings, url)
+    grown = growth(sizes, settings.call_timeout)
+    ok = verdicts(sizes, grown)
+    text = table(sizes, grown, ok)
+    print("\n" + text)
+    for line in seed_lines(sizes):
+        print(line)
+    return {
+        "machine": m,
+        "code": code_state(settings.services_from),
+        "settings": {
+            "calls": settings.calls,
+            "read_budget_s": settings.read_budget,
+            "call_timeout_s": settings.call_timeout,
+        },
+        "targets": TARGETS,
+        "sizes": {str(n): s for n, s in sizes.items()},
+        "growth": grown,
+        "meets_targets": ok,
+        "table": text,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--calls", type=int, default=CALLS, help="timed calls per read")
+    ap.add_argument("--read-budget", type=float, default=READ_BUDGET_S, help="seconds per read")
+    ap.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT_S)
+    ap.add_argument("--only-reads", default="", help="comma-separated read names")
+    ap.add_argument("--json", default=str(RESULTS / "scale.json"))
+    ap.add_argument(
+        "--services-from",
+        type=Path,
+        default=None,
+        help="run the services from another copy of the repository, e.g. "
+        "`git archive HEAD services libs | tar -x -C /tmp/head` (the same seeded data, "
+        "another version of the code); default: this checkout",
+    )
+    args = ap.parse_args(argv)
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.only_reads = {r for r in args.only_reads.split(",") if r}
+    result = asyncio.run(run(args))
+    path = Path(args.json)
+    if path.parent == RESULTS:
+        write_json(path.stem, result)
+    else:
+        path.write_text(json.dumps(result, indent=2, default=str))
+    print(f"\nscale: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

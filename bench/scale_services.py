@@ -1,0 +1,119 @@
+"""The needs and suppliers services, started as processes on a seeded size's databases.
+
+Topics get a prefix of this run's own (`tests.support.infra.unique`), so that nothing
+collides with other runs or tests; they are deleted when the services stop. The services
+rebuild in-memory lists from Kafka before they answer (the needs service its published
+needs from the needs topic, the suppliers service its catalogue from the solutions topic),
+so those topics are first filled with the events the seeded outboxes held, as the relay
+would have published them. Consumed topics start empty: nothing is pending in any outbox,
+and no consumer has anything to catch up on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from marketplace_contracts.events import CloudEvent
+from marketplace_platform.settings import ServiceSettings
+from tests.support.infra import ServiceHandle
+
+# Production's full outbox sweep interval (the tests' start_service sets 3 s, which on
+# FerretDB 1.x reads every aggregate every 3 s and would dominate what is measured).
+FULL_SWEEP_S = str(ServiceSettings.model_fields["outbox_full_sweep_s"].default)
+
+
+@dataclass
+class RunningServices:
+    needs_url: str
+    suppliers_url: str
+    prefix: str
+    healthy_after_s: dict[str, float] = field(default_factory=dict)
+    produced: dict[str, int] = field(default_factory=dict)
+
+
+async def _fill_topics(prefix: str, events_by_topic: dict[str, list[str]]) -> None:
+    from bench.common import create_topics, produce
+
+    topics = await create_topics(prefix)
+    for logical, events in events_by_topic.items():
+        if events:
+            cloud_events = [CloudEvent.model_validate_json(e) for e in events]
+            await produce(topics.name(logical), cloud_events)
+
+
+async def _delete_topics(prefix: str) -> None:
+    from tests.support.infra import delete_topics, setting, topic_names
+
+    bootstrap = setting("KAFKA_BOOTSTRAP_SERVERS")
+    ours = {t for t in await topic_names(bootstrap) if t.startswith(f"{prefix}.")}
+    await delete_topics(bootstrap, ours)
+
+
+async def _healthy(handle: ServiceHandle, started: float, timeout: float) -> float:
+    from tests.support.infra import wait_healthy
+
+    await wait_healthy(handle, timeout=timeout)
+    return round(time.perf_counter() - started, 1)
+
+
+def code_path(code: Path) -> str:
+    """The source folders of another copy of the repository, ahead of the editable
+    installs of this checkout (PYTHONPATH comes before site-packages)."""
+    folders = sorted(code.glob("services/*/src")) + sorted(code.glob("libs/*/src"))
+    if not folders:
+        raise ValueError(f"{code} holds no services/*/src or libs/*/src")
+    return ":".join(str(f.resolve()) for f in folders)
+
+
+@contextlib.asynccontextmanager
+async def services_on(
+    size: int,
+    tmp: Path,
+    *,
+    topics: dict[str, list[str]],
+    start_timeout_s: float,
+    code: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> AsyncIterator[RunningServices]:
+    """Both services on `scale<size>_needs` and `scale<size>_suppliers`, healthy, with
+    `topics` (logical name: CloudEvents as JSON) on Kafka first; `code`: another copy of
+    the repository to run them from (e.g. `git archive HEAD`), else this checkout."""
+    from bench.scale_seed import database_names
+    from tests.support.infra import start_service, unique
+
+    prefix = unique(f"scale{size}")
+    names = database_names(size)
+    env = {"MARKETPLACE_OUTBOX_FULL_SWEEP_S": FULL_SWEEP_S}
+    if code is not None:
+        env["PYTHONPATH"] = code_path(code)
+    handles: dict[str, ServiceHandle] = {}
+    try:
+        await _fill_topics(prefix, topics)
+        started = time.perf_counter()
+        for service in ("needs", "suppliers"):
+            handles[service] = start_service(
+                service,
+                tmp,
+                topic_prefix=prefix,
+                database_name=names[service],
+                extra_env=env,
+            )
+        waits = [_healthy(h, started, start_timeout_s) for h in handles.values()]
+        after = dict(zip(handles, await asyncio.gather(*waits), strict=True))
+        log(f"scale {size}: services healthy after {after} s (topic prefix {prefix})")
+        yield RunningServices(
+            handles["needs"].url,
+            handles["suppliers"].url,
+            prefix,
+            after,
+            {topic: len(events) for topic, events in topics.items()},
+        )
+    finally:
+        for handle in handles.values():
+            handle.process.stop(timeout=30)
+        await _delete_topics(prefix)
