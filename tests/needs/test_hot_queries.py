@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient, monitoring
 from marketplace_contracts.events import MatchFound, MatchReason, deterministic_id
 from needs.adapters.repository import InboxRepository, NeedsRepository
 from needs.domain.model import Need
+from tests.support.explain import scans
 from tests.support.infra import setting, unique
 
 pytestmark = pytest.mark.infra
@@ -109,19 +110,7 @@ async def test_the_read_paths_send_only_finds_that_the_database_answers_from_an_
         finds.recording = False
 
         assert len(finds.commands) > 20  # the paths above did read, and were recorded
-        scans = []
-        for command in finds.commands:
-            plan = await db.command(
-                {
-                    "explain": {
-                        k: v
-                        for k, v in command.items()
-                        if k in ("find", "filter", "projection", "sort", "limit")
-                    }
-                }
-            )
-            if not plan.get("filterPushdown"):
-                scans.append((command["find"], command.get("filter"), command.get("sort")))
-        assert not scans, f"queries that read a whole collection: {scans}"
+        scanned = await scans(db, finds.commands)
+        assert not scanned, f"queries that read a whole collection: {scanned}"
     finally:
         await client.close()

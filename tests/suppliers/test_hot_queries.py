@@ -30,6 +30,7 @@ from suppliers.service.inbox import Inbox
 from suppliers.service.subscriptions import Subscriptions
 from suppliers.service.webhooks import Webhooks
 from tests.suppliers.fakes import FakeRelay
+from tests.support.explain import scans
 from tests.support.infra import setting, unique
 
 pytestmark = pytest.mark.infra
@@ -170,19 +171,7 @@ async def test_the_read_paths_send_only_finds_that_the_database_answers_from_an_
         assert len(finds) > 100  # the paths above did read, and were recorded
         others = {c["name"] for c in commands.sent} - {"find", "update", "insert"}
         assert not others, f"counts, aggregates or others on a read path: {others}"
-        scans = []
-        for command in finds:
-            plan = await db.command(
-                {
-                    "explain": {
-                        k: v
-                        for k, v in command.items()
-                        if k in ("find", "filter", "projection", "sort", "limit")
-                    }
-                }
-            )
-            if not plan.get("filterPushdown"):
-                scans.append((command["find"], command.get("filter"), command.get("sort")))
-        assert not scans, f"queries that read a whole collection: {scans}"
+        scanned = await scans(db, finds)
+        assert not scanned, f"queries that read a whole collection: {scanned}"
     finally:
         await client.close()
