@@ -100,11 +100,12 @@ class OrgOrder:
 
     async def fill_once(
         self, documents: AsyncIterator[Document], *, org: str, read: str | None = None
-    ) -> None:
+    ) -> int:
         """Reference, once per order (a marker keyed by `_id`), the documents written before
-        it: one read of the collection, at start and before the consumers add to it."""
+        it: one read of the collection, at start and before the consumers add to it.
+        Returns how many it referenced (0 once the marker is there)."""
         if await self.collection.find_one({"_id": FILLED}) is not None:
-            return
+            return 0
         by_org: dict[str, list[tuple[str, datetime]]] = {}
         read_ids: set[str] = set()
         async for doc in documents:
@@ -116,6 +117,7 @@ class OrgOrder:
         await retry_upsert(
             lambda: self.collection.replace_one({"_id": FILLED}, {"_id": FILLED}, upsert=True)
         )
+        return sum(len(entries) for entries in by_org.values())
 
     async def mark_read(self, org: str, entry_id: str, created_at: datetime) -> None:
         async with document_lock(self.collection, _head_id(org)):

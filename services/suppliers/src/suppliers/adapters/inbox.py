@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from marketplace_platform.mongo import insert_absent, retry_upsert
+from marketplace_platform.mongo import insert_absent
 from marketplace_platform.org_order import CHUNK, OrgOrder, Ref
 
-from .owned import per_key_at_once
 from .repository import Document, Key
 from .times import DistinctTimes
 
 log = logging.getLogger(__name__)
 
 INBOX_ORDER = "inbox_order"
-BACKFILLED = "|backfilled"  # not an organisation's name: those never start with "|"
 
 
 class MongoInbox:
@@ -40,29 +37,10 @@ class MongoInbox:
     async def backfill(self) -> int:
         """Once, for a database whose inbox predates the order: one read of every entry
         (run before the service consumes or answers). Returns how many it referenced."""
-        if await self.order.collection.find_one({"_id": BACKFILLED}) is not None:
-            return 0
-        by_org: dict[str, list[Document]] = {}
         projection = {"supplier_org": 1, "created_at": 1, "read": 1}
-        async for doc in self.collection.find({}, projection):
-            by_org.setdefault(doc["supplier_org"], []).append(doc)
-
-        def reference(org: str, docs: list[Document]) -> Callable[[], Awaitable[None]]:
-            async def job() -> None:
-                await self.order.add(org, [(d["_id"], d["created_at"]) for d in docs])
-                for doc in docs:
-                    if doc.get("read"):
-                        await self.order.mark_read(org, doc["_id"], doc["created_at"])
-
-            return job
-
-        await per_key_at_once({org: reference(org, docs) for org, docs in by_org.items()})
-        await retry_upsert(
-            lambda: self.order.collection.replace_one(
-                {"_id": BACKFILLED}, {"_id": BACKFILLED, "at": datetime.now(UTC)}, upsert=True
-            )
+        referenced = await self.order.fill_once(
+            self.collection.find({}, projection), org="supplier_org", read="read"
         )
-        referenced = sum(len(docs) for docs in by_org.values())
         if referenced:
             log.info("referenced the inbox in order", extra={"entries": referenced})
         return referenced
