@@ -5,6 +5,11 @@ consumer group, from the beginning): solutions and subscriptions are compacted s
 and adoptions are kept without time limit. Once the reader has reached the end offsets it saw
 at start, the instance is *caught up* and may answer from its model; afterwards it keeps
 tailing, so every instance holds the whole model and sees the writes of every other one.
+
+Tailing lags a little behind the broker, which matters when two instances work on two
+related records at once (one a need, the other a solution that fits it): each must see the
+other's record, or neither pairs them. `catch_up_with(topics)` closes that window: it waits
+until the model holds every record of those topics written before the call.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -39,6 +44,9 @@ class KafkaStateReader:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._targets: dict[TopicPartition, int] = {}
+        # Where the model stands: every record below these offsets has been applied.
+        self._applied: dict[TopicPartition, int] = {}
+        self._progress = asyncio.Condition()
 
     async def start(self, timeout: float = 120) -> None:
         consumer = AIOKafkaConsumer(
@@ -88,14 +96,31 @@ class KafkaStateReader:
             for records in batches.values():
                 for record in records:
                     await self._apply_record(record.value)
-            if not self.caught_up.is_set() and await self._reached_targets():
+            await self._note_progress()
+            if not self.caught_up.is_set() and self._reached(self._targets):
                 self.caught_up.set()
 
-    async def _reached_targets(self) -> bool:
-        for tp, end in self._targets.items():
-            if await self._position(tp) < end:
-                return False
-        return True
+    async def _note_progress(self) -> None:
+        assert self._consumer is not None
+        for tp in self._consumer.assignment():
+            self._applied[tp] = await self._position(tp)
+        async with self._progress:
+            self._progress.notify_all()
+
+    def _reached(self, targets: dict[TopicPartition, int]) -> bool:
+        return all(self._applied.get(tp, 0) >= end for tp, end in targets.items())
+
+    async def catch_up_with(self, topics: Collection[str], timeout: float = 30) -> None:
+        """Returns once every record of `topics` acknowledged before this call is in the
+        model; a TimeoutError (an outage: the caller retries) if not within `timeout`."""
+        assert self._consumer is not None, "the reader has not started"
+        wanted = [tp for tp in self._consumer.assignment() if tp.topic in topics]
+        ends = await self._consumer.end_offsets(wanted)
+        targets = {tp: end for tp, end in ends.items() if end > 0}
+        if self._reached(targets):
+            return
+        async with self._progress:
+            await asyncio.wait_for(self._progress.wait_for(lambda: self._reached(targets)), timeout)
 
     async def _position(self, tp: TopicPartition) -> int:
         assert self._consumer is not None

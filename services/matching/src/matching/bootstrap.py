@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,6 +28,17 @@ def build(settings: MatchingSettings | None = None) -> FastAPI:
     settings = settings or MatchingSettings()
     runtime = ServiceRuntime(settings)
     store = MatchingStore(runtime.db)
+    topics = runtime.topics
+    physical = {
+        "needs": topics.needs,
+        "solutions": topics.solutions,
+        "subscriptions": topics.subscriptions,
+        "adoptions": topics.adoptions,
+    }
+
+    async def catch_up_with(logical: Collection[str]) -> None:
+        await reader.catch_up_with({physical[name] for name in logical})
+
     engine = MatchingEngine(
         settings.weights(),
         runtime.publisher,
@@ -34,12 +46,10 @@ def build(settings: MatchingSettings | None = None) -> FastAPI:
         source=settings.source,
         top_k=settings.top_k,
         scaling_threshold=settings.scaling_threshold,
+        catch_up_with=catch_up_with,
     )
-    topics = runtime.topics
     reader = KafkaStateReader(
-        settings.kafka_bootstrap_servers,
-        [topics.needs, topics.solutions, topics.subscriptions, topics.adoptions],
-        engine.apply,
+        settings.kafka_bootstrap_servers, list(physical.values()), engine.apply
     )
     consumers.register(runtime, engine)
     # The work subscribers start only once the read model has caught up with Kafka and

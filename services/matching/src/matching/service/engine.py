@@ -12,6 +12,12 @@ Two kinds of entry:
   what was emitted so that alerts go out once and opportunities only when the adoption
   count grew. A crash after a publish and before the record re-emits the same ids, which
   every consumer ignores: at least once on the wire, exactly once in every inbox.
+
+Two instances may work a need and a solution that fit each other at the same moment; each
+ranks against its read model, which tails Kafka a little behind. Before working an event,
+a handler therefore waits until its model holds every record of the *other* topics written
+before it started (`catch_up_with`): then whichever of the two works second sees the first,
+and the pair is never missed by both.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +52,13 @@ from ..domain.scoring import ScoringWeights
 from ..domain.subscriptions import SubscriptionIndex, matching_subscriptions
 
 log = logging.getLogger(__name__)
+
+
+CatchUp = Callable[[Collection[str]], Awaitable[None]]
+
+
+async def already_current(_topics: Collection[str]) -> None:
+    """For a model that is not fed by a tailing reader (unit tests): nothing to wait for."""
 
 
 @dataclass
@@ -113,8 +126,11 @@ class MatchingEngine:
         source: str,
         top_k: int = 10,
         scaling_threshold: float = 0.3,
+        catch_up_with: CatchUp = already_current,
     ) -> None:
         self.weights = weights
+        # Takes logical topic names (needs, solutions, subscriptions, adoptions).
+        self.catch_up_with = catch_up_with
         self.publisher = publisher
         self.store = store
         self.source = source
@@ -222,6 +238,7 @@ class MatchingEngine:
         """Work a batch of need events in their order. What each causes is handed to the
         producer within that need's trace; all of it is acknowledged before it is
         recorded (one insert per collection) and before the offsets are committed."""
+        await self.catch_up_with(("solutions", "subscriptions", "adoptions"))
         sent: set[str] = set()
         pending: list[Any] = []
         matches: list[tuple[str, str, str, float]] = []
@@ -310,6 +327,7 @@ class MatchingEngine:
         await self.store.record_alerts([a[1] for a in alerts])
 
     async def on_solution(self, payload: ev.Payload, _event: CloudEvent) -> None:
+        await self.catch_up_with(("needs", "adoptions"))
         self.apply_payload(payload)
         self.stats.handled[payload.event_type] += 1
         if not isinstance(payload, ev.SolutionPublished | ev.SolutionUpdated):
@@ -328,6 +346,7 @@ class MatchingEngine:
             await self._emit_match(need, match)
 
     async def on_subscription(self, payload: ev.Payload, _event: CloudEvent) -> None:
+        await self.catch_up_with(("needs",))
         self.apply_payload(payload)
         self.stats.handled[payload.event_type] += 1
         if isinstance(payload, ev.SubscriptionUpserted):
@@ -340,6 +359,7 @@ class MatchingEngine:
 
     async def on_adoption(self, payload: ev.Payload, _event: CloudEvent) -> None:
         assert isinstance(payload, ev.AdoptionRecorded)
+        await self.catch_up_with(("needs", "solutions", "adoptions"))
         self.apply_payload(payload)
         self.stats.handled[payload.event_type] += 1
         solution = self.solutions.get(payload.solution_id)
