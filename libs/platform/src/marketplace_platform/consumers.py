@@ -28,7 +28,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, NetworkTimeout
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, NetworkTimeout, OperationFailure
 
 from marketplace_contracts.events import CloudEvent, Payload
 from marketplace_contracts.topics import DEAD_LETTER_SUFFIX
@@ -53,9 +53,22 @@ MESSAGE_ERRORS: tuple[type[BaseException], ...] = (ValueError, DomainError)
 Handler = Callable[[Any, CloudEvent], Awaitable[None]]
 
 
+def is_busy_database(error: BaseException) -> bool:
+    """FerretDB on SQLite answers a write that meets another writer's transaction with
+    SQLITE_BUSY instead of waiting for it: the write is fine, only its moment was not."""
+    return isinstance(error, OperationFailure) and (
+        "SQLITE_BUSY" in str(error) or "database is locked" in str(error)
+    )
+
+
 def is_transient(error: BaseException) -> bool:
-    """An outage of the database or the broker (directly or as the cause): retry, always."""
-    return isinstance(error, TRANSIENT_ERRORS) or isinstance(error.__cause__, TRANSIENT_ERRORS)
+    """An outage of the database or the broker, or a busy database (directly or as the
+    cause): retry, always."""
+    return any(
+        isinstance(e, TRANSIENT_ERRORS) or is_busy_database(e)
+        for e in (error, error.__cause__)
+        if e is not None
+    )
 
 
 class ProcessedEvents:
