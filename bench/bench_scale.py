@@ -39,7 +39,14 @@ from typing import Any
 
 import httpx
 
-from bench.common import RESULTS, machine, machine_line, percentile, write_json
+from bench.common import (
+    RESULTS,
+    machine,
+    machine_line,
+    percentile,
+    scale_database_url,
+    write_json,
+)
 
 CALLS = 50
 READ_BUDGET_S = 30.0
@@ -577,9 +584,7 @@ def code_state(services_from: Path | None) -> dict[str, Any]:
 
 
 async def run(settings: argparse.Namespace) -> dict[str, Any]:
-    from tests.support.infra import setting
-
-    url = setting("MONGODB_URL")
+    url = scale_database_url()
     m = machine()
     log(machine_line(m))
     sizes: dict[int, dict[str, Any]] = {}

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,6 +29,24 @@ from marketplace_platform.kafka import encode_event, ensure_topics
 from marketplace_platform.settings import ServiceSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scale_database_url() -> str:
+    """The scale benchmark's own database: `MARKETPLACE_SCALE_MONGODB_URL`, or the FerretDB
+    that `infra.sh scale-db` starts on data kept in the machine's cache, so the seeded
+    volumes outlive a clone (seeding 100 000 needs takes about an hour) and stay apart
+    from the test infrastructure."""
+    url = os.environ.get("MARKETPLACE_SCALE_MONGODB_URL")
+    if url:
+        return url
+    subprocess.run(["bash", str(ROOT / "deploy/local/infra.sh"), "scale-db"], check=True)
+    state = Path(os.environ.get("MARKETPLACE_STATE", ROOT / ".local"))
+    for line in (state / "scale-db.env").read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name == "MARKETPLACE_SCALE_MONGODB_URL":
+            return value
+    raise RuntimeError("infra.sh scale-db wrote no MARKETPLACE_SCALE_MONGODB_URL")
 
 
 # -- machine and statistics ---------------------------------------------------------------

@@ -796,13 +796,13 @@ def _summary(marker: Document) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.support.infra import setting
+    from bench.common import scale_database_url
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1000,10000")
     ap.add_argument("--reseed", action="store_true", help="drop the sizes and seed again")
     args = ap.parse_args(argv)
-    url = setting("MONGODB_URL")
+    url = scale_database_url()
     for size in (int(s) for s in args.sizes.split(",")):
         marker = asyncio.run(ensure_seeded(size, url, reseed=args.reseed))
         shown = {k: v for k, v in marker.items() if k not in ("_id", "builders")}

@@ -8,6 +8,9 @@
 #   infra.sh down    stop what this script started (nothing else)
 #   infra.sh status  say what runs where
 #   infra.sh provision  only fetch/build (no start)
+#   infra.sh scale-db   the benchmark's own FerretDB, whose data (the seeded national
+#                       volumes, an hour to build at 100 000 needs) lives in the cache, so
+#                       every clone on this machine finds it; writes $STATE/scale-db.env
 #
 # KAFKA_BOOTSTRAP_SERVERS / MONGODB_URL set in the environment mean "use that existing
 # cluster": the matching local server is then neither provisioned nor started.
@@ -190,10 +193,38 @@ cmd_status() {
     done
 }
 
+cmd_scale_db() {
+    provision_ferretdb
+    local home="$CACHE/scale-db" port
+    mkdir -p "$home/data" "$STATE"
+    if pid_alive "$home/ferretdb.pid"; then
+        port="$(cat "$home/ferretdb.port")"
+    else
+        port="$(pick_port "${SCALE_MONGO_PORT:-27117}")"
+        nohup "$FERRETDB_BIN" --listen-addr "127.0.0.1:$port" --data-dir "$home/data" \
+            >"$home/ferretdb.log" 2>&1 </dev/null &
+        echo $! >"$home/ferretdb.pid"
+        echo "$port" >"$home/ferretdb.port"
+        say "FerretDB for the scale benchmark starting on 127.0.0.1:$port (data: $home/data)"
+    fi
+    local python="${MARKETPLACE_PYTHON:-$ROOT/.venv/bin/python}"
+    "$python" "$HERE/wait_ready.py" --timeout "$READY_TIMEOUT" --mongo "mongodb://127.0.0.1:$port/" \
+        || die "the scale benchmark's database did not become ready; see $home/ferretdb.log"
+    echo "MARKETPLACE_SCALE_MONGODB_URL=mongodb://127.0.0.1:$port/" >"$STATE/scale-db.env"
+    say "scale benchmark database: mongodb://127.0.0.1:$port/"
+}
+
+cmd_scale_db_down() {
+    stop_pidfile "FerretDB (scale benchmark)" "$CACHE/scale-db/ferretdb.pid"
+    rm -f "$STATE/scale-db.env"
+}
+
 case "${1:-}" in
     up) cmd_up ;;
+    scale-db) cmd_scale_db ;;
+    scale-db-down) cmd_scale_db_down ;;
     down) cmd_down ;;
     status) cmd_status ;;
     provision) provision_kafka; provision_ferretdb ;;
-    *) echo "usage: $0 up|down|status|provision" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|status|provision|scale-db|scale-db-down" >&2; exit 2 ;;
 esac
