@@ -140,3 +140,48 @@ async def test_entries_written_before_the_order_are_referenced_once_with_their_r
     assert len(await all_pages(index, "karlstad", False, 7)) == 30
     unread = await all_pages(index, "karlstad", True, 7)
     assert unread == [f"e{i:05d}" for i in reversed(range(30)) if i % 2 == 1]
+
+
+class CountingReads:
+    """The real collection, counting the documents read by `_id` (what a page costs)."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+        self.reads: list[str] = []
+
+    async def find_one(self, query: dict[str, Any], *args: Any, **kw: Any) -> Any:
+        self.reads.append(str(query.get("_id")))
+        return await self._collection.find_one(query, *args, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+
+async def test_an_unread_page_reads_only_the_chunks_that_hold_unread_entries(
+    index: OrgOrder,
+) -> None:
+    added = entries(CHUNK * 5)
+    # Everything read but two entries of the oldest chunk and one of the newest (one read
+    # by mark_read, the others referenced as read, as a backfill does).
+    keep_unread = {added[3][0], added[7][0], added[-1][0]}
+    await index.add("karlstad", added, read={e for e, _ in added[:-2] if e not in keep_unread})
+    await index.mark_read("karlstad", *added[-2])
+    counting = CountingReads(index.collection)
+    unread = await all_pages(OrgOrder(counting), "karlstad", True, 20)  # type: ignore[arg-type]
+    assert unread == [added[-1][0], added[7][0], added[3][0]]
+    chunks_read = {r for r in counting.reads if not r.endswith("|head")}
+    assert chunks_read == {"karlstad|0000000", "karlstad|0000004"}
+
+
+async def test_a_head_written_before_unread_counts_gets_them_at_its_next_write(
+    index: OrgOrder,
+) -> None:
+    added = entries(CHUNK + 20)
+    await index.add("karlstad", added, read={e for e, _ in added[:CHUNK]})
+    # As an older version of the code left it: no counts in the head.
+    await index.collection.update_one({"_id": "karlstad|head"}, {"$unset": {"unread": ""}})
+    assert len(await all_pages(index, "karlstad", True, 20)) == 20  # walks every chunk
+    await index.add("karlstad", entries(1, CHUNK + 20))
+    head = await index.collection.find_one({"_id": "karlstad|head"})
+    assert head is not None and head["unread"] == [0, 21]
+    assert len(await all_pages(index, "karlstad", True, 20)) == 21

@@ -5,10 +5,10 @@ An inbox holds up to a million entries; FerretDB 1.x answers a filter on `buyer_
 any field but `_id`) by decoding every entry of the collection. So each organisation's
 inbox order lives in chunks of references, `_id` "<org>|<n>", each up to `CHUNK` entries
 `{i: entry_id, t: created_ts, r: read}` in arrival order (FerretDB 1.x stores no nested
-arrays), and a head `_id` "<org>|head" with the
-number of the last chunk and the time of each chunk's first entry. A page, newest first, is
-the head, the chunks it needs (one for a first page of 20, read all unread ones included),
-and then the entries themselves, each by `_id`, all at once.
+arrays), and a head `_id` "<org>|head" with the number of the last chunk, the time of each
+chunk's first entry and how many unread references each chunk holds. A page, newest first,
+is the head, the chunks it needs (one for a first page of 20; for unread ones, only chunks
+that hold any), and then the entries themselves, each by `_id`, all at once.
 
 Writes to one organisation's chunks are serialised in-process (`mongo.document_lock`); the
 service's writer lease keeps them to one process on FerretDB. An entry whose reference is
@@ -64,12 +64,17 @@ class OrgOrder:
             for entry in entries:
                 by_chunk.setdefault(_chunk_of(head, _ms(entry[1])), []).append(entry)
             for number in sorted(n for n in by_chunk if n < head["last"]):
-                await self._add_to_earlier(org, number, by_chunk[number], read)
+                await self._add_to_earlier(org, head, number, by_chunk[number], read)
             await self._append(org, head, by_chunk.get(head["last"], []), read)
             await self._write_head(org, head)
 
     async def _add_to_earlier(
-        self, org: str, number: int, entries: list[tuple[str, datetime]], read: Collection[str]
+        self,
+        org: str,
+        head: Document,
+        number: int,
+        entries: list[tuple[str, datetime]],
+        read: Collection[str],
     ) -> None:
         """A replay, or a reference a crash lost: it goes back where its time belongs."""
         refs: list[Document] = (await self._chunk(org, number))["refs"]
@@ -78,6 +83,7 @@ class OrgOrder:
         if missing:
             refs += [_ref(i, created_at, i in read) for i, created_at in missing]
             await self._write_chunk(org, number, refs)
+            head["unread"][number] += sum(1 for i, _ in missing if i not in read)
 
     async def _append(
         self, org: str, head: Document, entries: list[tuple[str, datetime]], read: Collection[str]
@@ -92,10 +98,13 @@ class OrgOrder:
                 await self._write_chunk(org, head["last"], refs)
                 head["last"] += 1
                 head["firsts"].append(_ms(created_at))
+                head["unread"].append(0)
                 refs = []
             if not head["firsts"]:
                 head["firsts"].append(_ms(created_at))
             refs.append(_ref(entry_id, created_at, entry_id in read))
+            if entry_id not in read:
+                head["unread"][head["last"]] += 1
         await self._write_chunk(org, head["last"], refs)
 
     async def fill_once(
@@ -128,6 +137,8 @@ class OrgOrder:
                 if ref["i"] == entry_id and not ref["r"]:
                     ref["r"] = True
                     await self._write_chunk(org, number, chunk["refs"])
+                    head["unread"][number] = max(0, head["unread"][number] - 1)
+                    await self._write_head(org, head)
                     return
 
     async def prune(self, before: datetime) -> list[str]:
@@ -168,10 +179,16 @@ class OrgOrder:
         if head is None:
             return [], False
         firsts: list[float] = head["firsts"]
+        # Unread counts per chunk: a head written before they were kept has none.
+        unread: list[int] | None = head.get("unread")
+        if unread is not None and len(unread) != int(head["last"]) + 1:
+            unread = None
         number = int(head["last"]) if after is None else _chunk_of(head, after[0])
         found: dict[str, Ref] = {}
         while number >= 0:
-            for ref in (await self._chunk(org, number))["refs"]:
+            nothing_unread = unread_only and unread is not None and unread[number] == 0
+            refs = [] if nothing_unread else (await self._chunk(org, number))["refs"]
+            for ref in refs:
                 key = (float(ref["t"]), str(ref["i"]))
                 if (after is not None and key >= after) or (unread_only and ref["r"]):
                     continue
@@ -186,10 +203,17 @@ class OrgOrder:
     # --- documents ---------------------------------------------------------------------
 
     async def _head(self, org: str) -> Document:
+        """The head to change (under the organisation's lock); one written before unread
+        counts were kept gets them now, from one read of its chunks."""
         head = await self.collection.find_one({"_id": _head_id(org)})
-        if head is not None:
-            return head
-        return {"_id": _head_id(org), "last": 0, "firsts": [], "new": True}
+        if head is None:
+            return {"_id": _head_id(org), "last": 0, "firsts": [], "unread": [0], "new": True}
+        if len(head.get("unread") or []) != int(head["last"]) + 1:
+            head["unread"] = [
+                sum(1 for r in (await self._chunk(org, n))["refs"] if not r["r"])
+                for n in range(int(head["last"]) + 1)
+            ]
+        return head
 
     async def _register(self, org: str) -> None:
         """The organisations with an inbox, one document, so that pruning can visit each."""
@@ -219,7 +243,12 @@ class OrgOrder:
         if head.get("new"):
             await self._register(org)
         doc_id = _head_id(org)
-        body = {"_id": doc_id, "last": head["last"], "firsts": head["firsts"]}
+        body = {
+            "_id": doc_id,
+            "last": head["last"],
+            "firsts": head["firsts"],
+            "unread": head["unread"],
+        }
         await retry_upsert(lambda: self.collection.replace_one({"_id": doc_id}, body, upsert=True))
 
 
