@@ -34,7 +34,6 @@ from marketplace_contracts.reference import (
 )
 
 from .errors import IllegalPhaseMove, InvalidInput, NotPermitted, RuleConflict
-from .text import index_terms
 
 Status = Literal["draft", "published", "withdrawn"]
 
@@ -209,11 +208,6 @@ class Need:
 
     def cosigner_orgs(self) -> list[str]:
         return sorted((c.org for c in self.cosigners), key=swedish_sort_key)
-
-    def search_terms(self) -> list[str]:
-        return index_terms(
-            [self.title, self.problem, self.target_group, *self.desired_outcomes, *self.tags]
-        )
 
     # --- commands ------------------------------------------------------------------------
 
