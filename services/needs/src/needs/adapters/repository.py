@@ -146,10 +146,7 @@ class NeedsRepository:
     async def get_many(self, need_ids: list[str]) -> list[Need | None]:
         """Needs by id, in the order asked, each read by `_id` alone and all at once."""
         docs = await asyncio.gather(
-            *(
-                self.collection.find_one({"_id": i}, projection={"outbox": 0})
-                for i in need_ids
-            )
+            *(self.collection.find_one({"_id": i}, projection={"outbox": 0}) for i in need_ids)
         )
         return [need_from_doc(d) if d is not None else None for d in docs]
 
