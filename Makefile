@@ -55,13 +55,13 @@ unit: bootstrap
 	$(UV) run pytest -m "not infra" $(PYTEST_ARGS)
 
 demo: up
-	@$(WITH_INFRA) $(UV) run python -m marketplace_platform.demo
+	@$(WITH_INFRA) $(UV) run python -m marketplace_tools.demo
 
 bench: infra
 	$(WITH_INFRA) $(UV) run python -m bench.run_all
 
 docs: bootstrap
-	$(UV) run python -m marketplace_platform.docs
+	$(UV) run python -m marketplace_tools.docs
 
 faults: infra
 	$(WITH_INFRA) MARKETPLACE_FAULTS=full $(UV) run pytest tests/faults tests/hostile $(PYTEST_ARGS)

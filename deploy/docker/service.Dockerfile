@@ -1,6 +1,7 @@
 # One image definition for the three services; the build argument SERVICE (needs, suppliers
 # or matching) picks which one the image runs. The same image also runs the demo
-# (`python -m marketplace_platform.demo`) and the `marketplace` command.
+# (`python -m marketplace_tools.demo`) and the `marketplace` command, both from apps/tools
+# (the services themselves never import it).
 #
 #   docker build -f deploy/docker/service.Dockerfile --build-arg SERVICE=needs -t marketplace/needs .
 # Stage 1: only the workspace's manifests (every member's pyproject.toml, whichever members
@@ -9,6 +10,7 @@ FROM python:3.11-slim AS manifests
 WORKDIR /src
 COPY libs ./libs
 COPY services ./services
+COPY apps ./apps
 RUN find . -type f ! -name pyproject.toml -delete && find . -type d -empty -delete
 
 FROM python:3.11-slim
@@ -26,6 +28,7 @@ RUN uv sync --frozen --no-dev --no-install-workspace
 # Then the workspace's own packages (installed, not editable: the image needs no sources).
 COPY libs ./libs
 COPY services ./services
+COPY apps ./apps
 RUN uv sync --frozen --no-dev --no-editable
 
 ARG SERVICE=needs

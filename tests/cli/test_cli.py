@@ -13,11 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from marketplace_platform.auth import verify_token
-from marketplace_platform.cli import app
-from marketplace_platform.cli.api import cpv_lines, sse_events
-from marketplace_platform.cli.core import cpv_full, cpv_name, language
-from marketplace_platform.cli.operations import describe_event, topic_name
 from marketplace_platform.settings import DEV_JWT_SECRET
+from marketplace_tools.cli import app
+from marketplace_tools.cli.api import cpv_lines, sse_events
+from marketplace_tools.cli.core import cpv_full, cpv_name, language
+from marketplace_tools.cli.operations import describe_event, topic_name
 from tests.support.infra import free_port
 
 runner = CliRunner()

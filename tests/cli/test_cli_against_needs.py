@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from marketplace_platform.cli import app
-from marketplace_platform.cli.core import out
+from marketplace_tools.cli import app
+from marketplace_tools.cli.core import out
 from tests.support.infra import (
     ServiceHandle,
     free_port,

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from marketplace_contracts import events as ev
 from marketplace_contracts.topics import SPECS_BY_NAME, Topics
-from marketplace_platform.docs import event_schemas
+from marketplace_tools.docs import event_schemas
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "events"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -147,7 +147,7 @@ def test_the_demo_runs_once_when_the_services_are_healthy(compose: dict[str, Any
     demo = services(compose)["demo"]
     command = demo["command"]
     command = command if isinstance(command, str) else " ".join(command)
-    assert "python -m marketplace_platform.demo" in command
+    assert "python -m marketplace_tools.demo" in command
     assert demo.get("restart", "no") == "no"
     for name in PORTS:
         assert demo["depends_on"][name]["condition"] == "service_healthy"

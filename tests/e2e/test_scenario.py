@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from marketplace_platform.demo import SCALING_BUYERS, SHORT_BUYERS
+from marketplace_tools.demo import SCALING_BUYERS, SHORT_BUYERS
 from tests.support.infra import ROOT, start_service, wait_healthy
 
 pytestmark = pytest.mark.infra
@@ -34,7 +34,7 @@ async def test_the_short_scenario_reaches_every_inbox_exactly_once(
         env.update({f"MARKETPLACE_{name.upper()}_URL": h.url for name, h in handles.items()})
         env["MARKETPLACE_DEMO"] = "short"
         demo = subprocess.run(
-            [sys.executable, "-m", "marketplace_platform.demo"],
+            [sys.executable, "-m", "marketplace_tools.demo"],
             cwd=ROOT,
             env=env,
             capture_output=True,

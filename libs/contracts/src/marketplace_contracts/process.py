@@ -1,4 +1,9 @@
-"""The innovation process model: need phases, allowed moves, maturity, practice tags."""
+"""The innovation process model: need phases, allowed moves, maturity, practice tags.
+
+Shared because two services read it: needs enforces the phase moves, portal offers the same
+phases, maturities and practice tags in its forms (the `Phase` and `Maturity` it names are
+the events' own vocabulary, in `marketplace_contracts.events`).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `marketplace` command (`marketplace = marketplace_platform.cli:main`)."""
+"""The `marketplace` command (`marketplace = marketplace_tools.cli:main`)."""
 
 from __future__ import annotations
 

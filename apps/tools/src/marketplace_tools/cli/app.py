@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..auth import ROLES, mint_token
+from marketplace_platform.auth import ROLES, mint_token
+
 from .api import adopt, inbox_app, needs_app, solutions_app, subscribe
 from .core import DEFAULT_URLS, Config, dev_settings, language, reports_errors
 from .cpv import cpv_app

@@ -17,9 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from marketplace_contracts.reference import CpvCode, InvalidCpvCode, lookup
-
-from ..auth import ROLES, Role, mint_token
-from ..settings import ServiceSettings
+from marketplace_platform.auth import ROLES, Role, mint_token
+from marketplace_platform.settings import ServiceSettings
 
 ServiceName = Literal["needs", "suppliers", "matching"]
 Lang = Literal["sv", "en"]

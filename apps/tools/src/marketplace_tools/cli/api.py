@@ -12,7 +12,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from ..auth import Role
+from marketplace_platform.auth import Role
+
 from .core import (
     CliError,
     Config,
