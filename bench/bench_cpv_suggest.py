@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from marketplace_contracts.reference.cpv import all_codes
-from needs.domain.text import STOPWORDS
+from marketplace_contracts.text import STOPWORDS
 from needs.domain.vocabulary import index, suggest
 from tests.reference.cpv_suggest_labelled import HELD_OUT, TUNING, Labelled
 

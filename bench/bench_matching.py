@@ -274,7 +274,7 @@ def _timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 
 def run_size(args: argparse.Namespace, size: int) -> dict[str, Any]:
-    from matching.domain.index import SolutionIndex
+    from matching.domain.solution_index import SolutionIndex
 
     k = args.k
     load_before = os.getloadavg()

@@ -85,7 +85,8 @@ def _scorer(n_solutions: int, n_subscriptions: int) -> Any:
     from marketplace_contracts.events import CloudEvent, deterministic_id, envelope
     from marketplace_platform.kafka import encode_event
     from matching.adapters.profiles import need_profile, solution_profile, subscription_profile
-    from matching.domain.index import NeedIndex, SolutionIndex
+    from matching.domain.need_index import NeedIndex
+    from matching.domain.solution_index import SolutionIndex
     from matching.domain.subscriptions import SubscriptionIndex
     from matching.service.engine import build_alert, build_match_found
     from matching.settings import MatchingSettings

@@ -409,7 +409,7 @@ class Marketplace:
         """Every need, in the order of publication (drafts where they were drafted), with
         the matches and alerts its publication raised. Adds the deployments of the
         implementations to the solutions as it goes."""
-        from matching.domain.index import SolutionIndex
+        from matching.domain.solution_index import SolutionIndex
         from matching.domain.subscriptions import SubscriptionIndex
 
         index = SolutionIndex()

@@ -36,6 +36,7 @@ from marketplace_contracts.reference import (
     significant_prefix,
     swedish_sort_key,
 )
+from marketplace_contracts.reference.cpv import level_depth, normalize_prefix
 
 # The 45 divisions of CPV 2008.
 DIVISIONS = tuple(
@@ -292,6 +293,20 @@ def test_levels_and_significant_prefix() -> None:
     assert significant_prefix("45000000") == "45"
     assert significant_prefix("09310000") == "0931"
     assert significant_prefix("03000000-1") == "03"
+
+
+def test_significant_prefix_of_80511100_keeps_its_subcategory_digit() -> None:
+    # XX000000 division, XXX00000 group, XXXX0000 class, XXXXX000 category; the sixth digit
+    # is a subcategory, so 80511100 means "805111", not the eight digits: a filter on it
+    # takes in the codes below it (03115100 -> 03115110 "Cotton" in the vocabulary).
+    assert significant_prefix("80511100") == "805111"
+    assert level_of("80511100") == "code"
+    assert level_depth("80511100") == 5
+    assert normalize_prefix("80511100") == "805111"
+    assert matches_prefix("80511110", "80511100")
+    assert not matches_prefix("80511200", "80511100")
+    assert parent_of("03115110") == "03115100"
+    assert matches_prefix("03115110", "03115100")
 
 
 def test_parent_of_walks_up_to_nearest_existing_level() -> None:

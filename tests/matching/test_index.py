@@ -8,9 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from matching.domain.index import NeedIndex, SolutionIndex
 from matching.domain.model import NeedProfile, SolutionProfile
+from matching.domain.need_index import NeedIndex
 from matching.domain.scoring import ScoringWeights
+from matching.domain.solution_index import SolutionIndex
 
 
 def _split(text: str) -> list[str]:

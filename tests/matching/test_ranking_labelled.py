@@ -15,7 +15,7 @@ from types import ModuleType
 
 import pytest
 
-from matching.domain.index import SolutionIndex
+from matching.domain.solution_index import SolutionIndex
 
 RECALL_AT_5_BAR = 0.85
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from matching.domain.index import NeedIndex
 from matching.domain.model import NeedProfile, SolutionProfile
+from matching.domain.need_index import NeedIndex
 from matching.domain.scaling import find_scaling_opportunities, usage_profile
 
 VIROTEA = SolutionProfile(

@@ -7,14 +7,12 @@ import math
 
 import pytest
 
+from marketplace_contracts.events import Maturity, Phase
+from marketplace_contracts.reference.cpv import level_depth, normalize_cpv, significant_prefix
+from marketplace_contracts.text.ranking import default_analyzer
 from matching.domain.model import (
-    Maturity,
     NeedProfile,
-    Phase,
     SolutionProfile,
-    cpv_level,
-    cpv_significant_prefix,
-    normalize_cpv,
     normalize_cpv_prefix,
     normalize_region,
 )
@@ -35,7 +33,6 @@ from matching.domain.scoring import (
     score_profiles,
     social_proof,
 )
-from matching.domain.text import default_analyzer
 
 
 def need(**kw: object) -> NeedProfile:
@@ -96,7 +93,9 @@ def test_cpv_normalisation() -> None:
         normalize_cpv("8050000X")
     assert normalize_cpv_prefix("80500000-9") == "805"
     assert normalize_cpv_prefix("805") == "805"
-    assert cpv_significant_prefix("80533100") == "80533100"
+    # A code below the category keeps its sixth digit: "80533100" covers 80533110 too.
+    assert significant_prefix("80533100") == "805331"
+    assert normalize_cpv_prefix("80533100") == "805331"
 
 
 @pytest.mark.parametrize(
@@ -104,7 +103,7 @@ def test_cpv_normalisation() -> None:
     [("80000000", 1), ("80500000", 2), ("80530000", 3), ("80533000", 4), ("80533100", 5)],
 )
 def test_cpv_levels(code: str, level: int) -> None:
-    assert cpv_level(code) == level
+    assert level_depth(code) == level
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from matching.domain.model import NeedProfile, Phase, SubscriptionProfile
+from marketplace_contracts.events import Phase
+from matching.domain.model import NeedProfile, SubscriptionProfile
 from matching.domain.subscriptions import matching_subscriptions, need_text, subscription_fits
 
 NEED = NeedProfile(

@@ -6,14 +6,13 @@ import unicodedata
 
 import pytest
 
-from matching.domain.text import (
-    ENGLISH_STOPWORDS,
-    SWEDISH_STOPWORDS,
+from marketplace_contracts.text import normalize, tokenize
+from marketplace_contracts.text.ranking import (
+    ENGLISH_RANKING_STOPWORDS,
+    SWEDISH_RANKING_STOPWORDS,
     Analyzer,
     detect_language,
     language_from_hint,
-    normalize,
-    tokenize,
 )
 
 
@@ -44,13 +43,13 @@ def test_decomposed_and_composed_text_analyze_alike(analyzer: Analyzer) -> None:
 
 def test_swedish_stopwords_removed(analyzer: Analyzer) -> None:
     terms = analyzer.analyze("Vi vill att det är lätt för och med personalen", "sv").terms
-    assert not set(terms) & SWEDISH_STOPWORDS
+    assert not set(terms) & SWEDISH_RANKING_STOPWORDS
     assert "personal" in terms
 
 
 def test_english_stopwords_removed(analyzer: Analyzer) -> None:
     terms = analyzer.analyze("The training of the staff and their trainings", "en").terms
-    assert not set(terms) & ENGLISH_STOPWORDS
+    assert not set(terms) & ENGLISH_RANKING_STOPWORDS
     assert terms["train"] == 2
     assert "staff" in terms
 

@@ -15,9 +15,9 @@ from marketplace_contracts.events import (
     NeedWithdrawn,
 )
 from marketplace_contracts.reference import municipality
+from marketplace_contracts.text.search import index_terms, matches, query_terms
 from needs.domain.errors import IllegalPhaseMove, InvalidInput, NotPermitted, RuleConflict
 from needs.domain.model import Adoption, Need
-from needs.domain.text import index_terms, matches, query_terms
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

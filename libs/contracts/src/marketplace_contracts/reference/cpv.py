@@ -3,7 +3,9 @@
 A CPV code is eight digits plus a check digit, written "80500000-9". The hierarchy is encoded
 in the digits: the first two give the division (80000000), the third the group (80500000), the
 fourth the class (80510000), the fifth the category (80511000); anything deeper is a plain
-"code". Trailing zeros are not significant, so "80500000" stands for the prefix "805".
+"code". Trailing zeros are not significant, so "80500000" stands for the prefix "805" and
+"80511100" (a code below the category 80511000) for "805111": a subscription to 80511100
+means everything under it, 80511110 too.
 
 The shipped vocabulary (``cpv_codes.csv``) is every one of the 9 454 codes of CPV 2008 with
 its parent and its English and Swedish label, generated from the EU's eForms SDK code list by
@@ -21,12 +23,13 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Final, Literal
 
 __all__ = [
     "LEVELS",
+    "LEVEL_DIGITS",
     "CpvCode",
     "CpvLevel",
     "InvalidCpvCode",
@@ -36,10 +39,12 @@ __all__ = [
     "is_known",
     "known_cpv",
     "label",
+    "level_depth",
     "level_of",
     "lookup",
     "matches_prefix",
     "normalize_cpv",
+    "normalize_prefix",
     "parent_of",
     "shared_depth",
     "shared_level_name",
@@ -51,6 +56,8 @@ Lang = Literal["sv", "en"]
 
 # Index i is the level whose significant prefix has i + 2 digits; "code" covers 6-8 digits.
 LEVELS: Final[tuple[CpvLevel, ...]] = ("division", "group", "class", "category", "code")
+# The digits two codes compare at each level of LEVELS: a "code" compares all eight.
+LEVEL_DIGITS: Final[tuple[int, ...]] = (2, 3, 4, 5, 8)
 
 _DATA_PACKAGE: Final = "marketplace_contracts.reference"
 _DATA_FILE: Final = "cpv_codes.csv"
@@ -128,16 +135,30 @@ def normalize_cpv(code: str) -> str:
 def significant_prefix(code: str) -> str:
     """The code without its non-significant trailing zeros, never shorter than the division.
 
-    "80500000" -> "805", "45000000" -> "45", "09310000" -> "0931".
+    "80500000" -> "805", "45000000" -> "45", "09310000" -> "0931", "80511100" -> "805111".
     """
-    digits = normalize_cpv(code)
+    return _significant(normalize_cpv(code))
+
+
+def _significant(digits: str) -> str:
     stripped = digits.rstrip("0")
     return stripped if len(stripped) >= 2 else digits[:2]
 
 
+def _depth(digits: str) -> int:
+    return min(len(_significant(digits)), 6) - 1
+
+
 def level_of(code: str) -> CpvLevel:
     """Level implied by the digits: division, group, class, category, or code (deeper)."""
-    return LEVELS[min(len(significant_prefix(code)), 6) - 2]
+    return LEVELS[level_depth(code) - 1]
+
+
+@lru_cache(maxsize=65_536)
+def level_depth(code: str) -> int:
+    """The level as a number, on the scale of `shared_depth`: 1 division, 2 group, 3 class,
+    4 category, 5 code ("80533100"). Cached: matching asks it for every code pair."""
+    return _depth(normalize_cpv(code))
 
 
 def _ancestor_candidates(prefix: str) -> list[str]:
@@ -187,9 +208,9 @@ def shared_depth(a: str, b: str) -> int:
     code_a, code_b = normalize_cpv(a), normalize_cpv(b)
     if code_a == code_b:
         return 5
-    prefix_a, prefix_b = significant_prefix(code_a), significant_prefix(code_b)
+    prefix_a, prefix_b = _significant(code_a), _significant(code_b)
     depth = 0
-    for width in range(2, 6):  # division .. category
+    for width in LEVEL_DIGITS[:-1]:  # division .. category
         if len(prefix_a) < width or len(prefix_b) < width:
             break
         if prefix_a[:width] != prefix_b[:width]:
@@ -210,19 +231,25 @@ def matches_prefix(code: str, prefix: str) -> bool:
     ``prefix`` is either raw digits ("805", "8053") or a full code ("80500000", "80500000-9"),
     which stands for its significant prefix.
     """
-    digits = normalize_cpv(code)
+    return normalize_cpv(code).startswith(normalize_prefix(prefix))
+
+
+def normalize_prefix(prefix: str) -> str:
+    """The digits a CPV prefix filter stands for: one to seven digits as written ("805"), a
+    full code ("80500000", "80500000-9") as its significant prefix ("805").
+
+    Raises InvalidCpvCode for anything else.
+    """
     raw = prefix.strip()
     if _PREFIX_RE.fullmatch(raw) and len(raw) < 8:
-        wanted = raw
-    else:
-        try:
-            wanted = significant_prefix(raw)
-        except InvalidCpvCode:
-            raise InvalidCpvCode(
-                f"malformed CPV prefix {prefix!r}: expected one to seven digits (e.g. '805') "
-                "or a full CPV code (e.g. '80500000-9')"
-            ) from None
-    return digits.startswith(wanted)
+        return raw
+    try:
+        return significant_prefix(raw)
+    except InvalidCpvCode:
+        raise InvalidCpvCode(
+            f"malformed CPV prefix {prefix!r}: expected one to seven digits (e.g. '805') "
+            "or a full CPV code (e.g. '80500000-9')"
+        ) from None
 
 
 def lookup(code: str) -> CpvCode | None:
@@ -287,14 +314,12 @@ def _vocabulary() -> dict[str, CpvCode]:
             raise ValueError(f"{_DATA_FILE}:{line_no}: parent {parent} of {code} is not before it")
         if not row["label_en"].strip() or not row["label_sv"].strip():
             raise ValueError(f"{_DATA_FILE}:{line_no}: missing label for {code}")
-        prefix = code.rstrip("0")
-        prefix = prefix if len(prefix) >= 2 else code[:2]
         vocabulary[code] = CpvCode(
             code=code,
             check_digit=check or None,
             label_sv=row["label_sv"].strip(),
             label_en=row["label_en"].strip(),
-            level=LEVELS[min(len(prefix), 6) - 2],
+            level=LEVELS[_depth(code) - 1],
             parent=parent,
         )
     return vocabulary

@@ -43,6 +43,7 @@ __all__ = [
     "all_nuts",
     "canonical_regions",
     "county",
+    "county_of",
     "municipalities_in",
     "municipality",
     "nuts",
@@ -153,9 +154,23 @@ def all_nuts() -> tuple[Nuts, ...]:
 def nuts_code_of(code: str) -> str | None:
     """The NUTS-3 code of a municipality or county ("1780" or "17" -> "SE311"); None for "SE"."""
     region = parse_region(code)
-    if region.kind in ("country", "nuts"):
+    county_code = None if region.kind == "nuts" else county_of(region.code)
+    return None if county_code is None else _data().nuts_of_county[county_code]
+
+
+def county_of(code: str) -> str | None:
+    """The county code of a county or municipality code ("1780" -> "17", "17" -> "17"), None
+    for "SE". SCB's rule, read off the digits without a lookup: a municipality's code begins
+    with its county's. Raises UnknownRegion for anything but "SE", two or four digits."""
+    key = code.strip()
+    if key.upper() == COUNTRY_CODE:
         return None
-    return _data().nuts_of_county[region.code[:2]]
+    if _COUNTY_RE.fullmatch(key) or _MUNICIPALITY_RE.fullmatch(key):
+        return key[:2]
+    raise UnknownRegion(
+        f"malformed region code {code!r}: expected 'SE', a county code (two digits, e.g. "
+        "'17') or a municipality code (four digits, e.g. '1780')"
+    )
 
 
 def all_counties() -> tuple[County, ...]:
@@ -330,7 +345,7 @@ def _data() -> _Data:
         if not _MUNICIPALITY_RE.fullmatch(code) or code in municipalities:
             raise ValueError(f"municipalities.csv: bad or duplicate municipality code {code!r}")
         # The county is encoded in the code itself; a mismatch would misroute region matches.
-        if county_code != code[:2] or county_code not in county_rows:
+        if county_code != county_of(code) or county_code not in county_rows:
             raise ValueError(f"municipalities.csv: {code} has inconsistent county {county_code!r}")
         population = int(row["population"])
         if population <= 0:

@@ -7,76 +7,31 @@ every scorer downstream can compare plain strings.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
-from marketplace_contracts.reference import UnknownRegion, canonical_regions, county, municipality
+from marketplace_contracts.events import Maturity, Phase
+from marketplace_contracts.reference.cpv import normalize_cpv, normalize_prefix
+from marketplace_contracts.reference.regions import (
+    COUNTRY_CODE,
+    UnknownRegion,
+    canonical_regions,
+    parse_region,
+)
 
-# Same spellings as the event contracts (marketplace_contracts.events); the domain keeps its
-# own copy of these two so that the scoring code reads without the event models.
-Phase = Literal[
-    "hypothesis",
-    "validation",
-    "co-creation",
-    "procurement",
-    "implementation",
-    "scaling",
-    "withdrawn",
-]
-Maturity = Literal["idea", "prototype", "pilot", "market-ready"]
-
+# The events' spellings, as tuples: PHASES includes "withdrawn".
 PHASES: Final[tuple[Phase, ...]] = get_args(Phase)
 MATURITIES: Final[tuple[Maturity, ...]] = get_args(Maturity)
-WITHDRAWN: Final[Phase] = "withdrawn"
-COUNTRY: Final = "SE"
-
-# CPV levels by the number of significant leading digits: division XX000000, group XXX00000,
-# class XXXX0000, category XXXXX000, and the full 8-digit code.
-CPV_LEVEL_DIGITS: Final[tuple[int, ...]] = (2, 3, 4, 5, 8)
-CPV_LEVEL_NAMES: Final[tuple[str, ...]] = ("division", "group", "class", "category", "code")
-
-_CPV_RE: Final = re.compile(r"^(\d{8})(?:-\d)?$")
-_DIGITS_RE: Final = re.compile(r"^\d{2,8}$")
-
-
-def normalize_cpv(code: str) -> str:
-    """ "80500000-9" or " 80500000 " -> "80500000"; anything else is a ValueError."""
-    m = _CPV_RE.match(code.strip())
-    if m is None:
-        raise ValueError(f"CPV code must be 8 digits with an optional check digit: {code!r}")
-    return m.group(1)
-
-
-@functools.lru_cache(maxsize=65536)
-def cpv_level(code: str) -> int:
-    """How specific a normalized code is: 1 division ... 5 full code (see CPV_LEVEL_DIGITS)."""
-    for level, digits in enumerate(CPV_LEVEL_DIGITS[:-1], start=1):
-        if code[digits:].strip("0") == "":
-            return level
-    return len(CPV_LEVEL_DIGITS)
-
-
-def cpv_prefix(code: str, level: int) -> str:
-    """The prefix of `code` at `level` (1-based): "80533100", 2 -> "805"."""
-    return code[: CPV_LEVEL_DIGITS[level - 1]]
-
-
-def cpv_significant_prefix(code: str) -> str:
-    """The prefix that carries meaning: "80500000" -> "805"."""
-    return cpv_prefix(code, cpv_level(code))
 
 
 def normalize_cpv_prefix(prefix: str) -> str:
-    """A subscription's prefix: 2-8 digits taken literally, a full code as its significant
-    prefix ("80500000-9" -> "805"), so that "80500000" means "anything under group 805"."""
-    p = prefix.strip()
-    if _CPV_RE.match(p):
-        return cpv_significant_prefix(normalize_cpv(p))
-    if not _DIGITS_RE.match(p):
-        raise ValueError(f"CPV prefix must be 2 to 8 digits: {prefix!r}")
+    """A subscription's prefix: digits taken literally, a full code as its significant prefix
+    ("80500000-9" -> "805", see `normalize_prefix`), so that "80500000" means "anything under
+    group 805". It must name at least a division (two digits)."""
+    p = normalize_prefix(prefix)
+    if len(p) < 2:
+        raise ValueError(f"CPV prefix must name at least a division (two digits): {prefix!r}")
     return p
 
 
@@ -84,8 +39,8 @@ def region_codes(region: str) -> tuple[str, ...]:
     """ "SE", a two-digit county ("17") or a four-digit municipality ("1780") as given; a NUTS
     code as the counties it is ("SE311" -> "17", "SE31" -> "17", "20", "21")."""
     r = region.strip()
-    if r.upper() == COUNTRY:
-        return (COUNTRY,)
+    if r.upper() == COUNTRY_CODE:
+        return (COUNTRY_CODE,)
     if r.isdigit() and len(r) in (2, 4):
         return (r,)
     try:
@@ -112,18 +67,9 @@ def _regions(regions: Iterable[str]) -> tuple[str, ...]:
 def place_name(code: str) -> str:
     """ "Karlstad" for "1780", "Värmlands län" for "17", "Sverige" for "SE"; else the code."""
     try:
-        if code == COUNTRY:
-            return "Sverige"
-        return municipality(code).name if len(code) == 4 else county(code).name
+        return parse_region(code).name
     except UnknownRegion:
         return code
-
-
-def county_of(location: str) -> str | None:
-    """A Swedish municipality code's first two digits are its county code."""
-    if location == COUNTRY:
-        return None
-    return location[:2]
 
 
 def _codes(codes: Iterable[str]) -> tuple[str, ...]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 
-from .index import NeedIndex
 from .model import NeedProfile, ScalingOpportunity, SolutionProfile
+from .need_index import NeedIndex
 from .scoring import ScoringWeights
 
 DEFAULT_SCALING_WEIGHTS = ScoringWeights(

@@ -42,26 +42,27 @@ from dataclasses import dataclass, fields
 from operator import itemgetter
 from typing import Final, Literal, NamedTuple, Protocol
 
-from marketplace_contracts.reference import lookup
+from marketplace_contracts.events import Maturity, Phase
+from marketplace_contracts.process import WITHDRAWN
+from marketplace_contracts.reference.cpv import (
+    LEVEL_DIGITS,
+    LEVELS,
+    level_depth,
+    lookup,
+    shared_depth,
+)
+from marketplace_contracts.reference.regions import COUNTRY_CODE, county_of
+from marketplace_contracts.text.ranking import Analysis, Analyzer, Split, default_analyzer
 
 from .model import (
-    COUNTRY,
-    CPV_LEVEL_DIGITS,
-    CPV_LEVEL_NAMES,
     MATURITIES,
     PHASES,
-    WITHDRAWN,
     Match,
-    Maturity,
     NeedProfile,
-    Phase,
     Reason,
     SolutionProfile,
-    county_of,
-    cpv_level,
     place_name,
 )
-from .text import Analysis, Analyzer, Split, default_analyzer
 
 # -- configuration ------------------------------------------------------------------------
 
@@ -147,16 +148,11 @@ PHASE_INDEX: Final[dict[Phase, int]] = {p: i for i, p in enumerate(PHASES)}
 def cpv_depth(a: str, b: str) -> int:
     """Deepest level at which two normalized codes agree and both are at least that specific.
 
-    80500000 vs 80530000 -> 2 (group 805); 80530000 vs 80533100 -> 3 (class 8053).
+    80500000 vs 80530000 -> 2 (group 805); 80530000 vs 80533100 -> 3 (class 8053). The
+    contracts' `shared_depth`, except that equal codes share only their own level: two
+    80500000 share the group (2), since a full code (5) is more than either says.
     """
-    limit = min(cpv_level(a), cpv_level(b))
-    depth = 0
-    for level in range(1, limit + 1):
-        digits = CPV_LEVEL_DIGITS[level - 1]
-        if a[:digits] != b[:digits]:
-            break
-        depth = level
-    return depth
+    return min(shared_depth(a, b), level_depth(a), level_depth(b))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -173,7 +169,7 @@ def best_cpv_overlap(
             d = cpv_depth(a, b)
             if d == 0:
                 continue
-            p = a[: CPV_LEVEL_DIGITS[d - 1]]
+            p = a[: LEVEL_DIGITS[d - 1]]
             if d > best or (d == best and prefix is not None and p < prefix):
                 best, prefix = d, p
     return best, prefix
@@ -197,11 +193,11 @@ def region_level(location: str, regions: Container[str]) -> int:
     if location in regions:
         if len(location) == 4:
             return 3
-        return 2 if location != COUNTRY else 1
+        return 2 if location != COUNTRY_CODE else 1
     county = county_of(location)
     if county is not None and len(location) == 4 and county in regions:
         return 2
-    return 1 if COUNTRY in regions else 0
+    return 1 if COUNTRY_CODE in regions else 0
 
 
 def phase_fit(phase: Phase, maturity: Maturity) -> float:
@@ -461,7 +457,7 @@ def explain(
             detail = "no shared CPV level"
         else:
             label = cpv_label(c.cpv_prefix)
-            detail = f"CPV {CPV_LEVEL_NAMES[c.cpv_depth - 1]} {c.cpv_prefix}"
+            detail = f"CPV {LEVELS[c.cpv_depth - 1]} {c.cpv_prefix}"
             detail += f" ({label})" if label else ""
         reasons.append(Reason("cpv", c.cpv, detail))
     if weights.text > 0:

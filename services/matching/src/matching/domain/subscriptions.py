@@ -16,17 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import (
-    COUNTRY,
-    WITHDRAWN,
-    NeedProfile,
-    Reason,
-    SubscriptionProfile,
-    county_of,
-    place_name,
-)
+from marketplace_contracts.process import WITHDRAWN
+from marketplace_contracts.reference.regions import COUNTRY_CODE, county_of
+from marketplace_contracts.text import normalize, tokenize
+from marketplace_contracts.text.ranking import Analysis, Analyzer, default_analyzer
+
+from .model import NeedProfile, Reason, SubscriptionProfile, place_name
 from .scoring import cpv_label
-from .text import Analysis, Analyzer, default_analyzer, normalize, tokenize
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -156,13 +152,13 @@ def _cpv_hit(codes: Iterable[str], prefixes: Iterable[str]) -> tuple[str, str] |
 def _region_hit(location: str, regions: Iterable[str]) -> str | None:
     listed = set(regions)
     if location in listed:
-        if location == COUNTRY:
+        if location == COUNTRY_CODE:
             return "region: all of Sweden"
         return f"region: {place_name(location)}"
     county = county_of(location)
     if len(location) == 4 and county in listed:
         return f"region: {place_name(location)} in {place_name(county)}"
-    if COUNTRY in listed:
+    if COUNTRY_CODE in listed:
         return "region: all of Sweden"
     return None
 

@@ -45,10 +45,11 @@ from ..adapters.profiles import (
     with_phase,
 )
 from ..adapters.store import MatchingStore
-from ..domain.index import NeedIndex, SolutionIndex
 from ..domain.model import Match, NeedProfile, Reason, SolutionProfile, SubscriptionProfile
+from ..domain.need_index import NeedIndex
 from ..domain.scaling import find_scaling_opportunities
 from ..domain.scoring import ScoringWeights
+from ..domain.solution_index import SolutionIndex
 from ..domain.subscriptions import SubscriptionIndex, matching_subscriptions
 
 log = logging.getLogger(__name__)

@@ -36,9 +36,9 @@ from marketplace_contracts.events import (
 )
 from marketplace_contracts.process import WITHDRAWN
 from marketplace_contracts.reference import municipality
+from marketplace_contracts.text.search import index_terms
 
 from .model import cpv_prefixes
-from .text import index_terms
 
 # Postings keys: one namespace per filter.
 CPV, COUNTY, MUNICIPALITY = "cpv", "county", "municipality"

@@ -1,198 +1,37 @@
-"""Search terms for Swedish and English text, pure and deterministic.
+"""The shared Swedish/English analyser's search terms, under the names this service's
+vocabulary and handlers use (`marketplace_contracts.text` and its `search` module).
 
-Pipeline: NFC + casefold (å, ä, ö stay single letters) -> runs of letters and digits ->
-stopwords of both languages removed -> each token kept as written plus its Swedish and
-English Snowball stems. Swedish compounds are written as one word
-("vårdpersonalsutbildning"), so a long token also contributes its suffixes and prefixes
-of a useful length (and the stems of the suffixes): a query for "utbildning" or
-"vårdpersonal" then finds it. A query token matches when any of its variants is among a
-need's terms.
+`tokenize` here is the search's: stopwords of both languages removed.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Container, Iterable
-from functools import cache, lru_cache
-from typing import Final
-
-import Stemmer
-
-_TOKEN_RE: Final = re.compile(r"[^\W_]+")
-MIN_SUFFIX: Final = 5
-MIN_PREFIX: Final = 4
-COMPOUND_MIN_LENGTH: Final = 9
-MAX_QUERY_TOKENS: Final = 12
-MIN_PART: Final = 3
-# Swedish joins compound parts with these linking letters ("ordning-s-vakter").
-LINKING_LETTERS: Final = frozenset("se")
-OPEN_REST: Final = 6
-_SNOWBALL: Final = {"sv": "swedish", "en": "english"}
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-SWEDISH_STOPWORDS: Final = _words(
-    """
-    alla allt att av bara bli blev blir både de dem den denna deras dess dessa det detta
-    din dina ditt du där då efter ej eller en er era ert ett från för ha hade han hans har
-    henne hennes hon honom hur här i icke ingen inom inte jag ju kan kunde man med mellan
-    men mig min mina mitt mot mycket ni nu när någon något några och om oss på samma sedan
-    sig sin sina sitta själv skulle som så sådan sådana sådant till under upp ut utan vad
-    var vara varför varit varje vars vart vem vi vid vilka vilkas vilken vilket vår våra
-    vårt än är åt över även också ska samt
-    """
+from marketplace_contracts.text import (
+    ENGLISH_STOPWORDS,
+    STOPWORDS,
+    SWEDISH_STOPWORDS,
+    normalize,
+    stem,
 )
-ENGLISH_STOPWORDS: Final = _words(
-    """
-    a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers him his how i if in into is it its
-    just me more most my no nor not now of off on once only or other our out over own same
-    she should so some such than that the their them then there these they this those
-    through to too under until up very was we were what when where which while who whom why
-    will with would you your
-    """
+from marketplace_contracts.text.search import (
+    index_terms,
+    matches,
+    query_terms,
+    split_compound,
+    variants,
 )
-STOPWORDS: Final = SWEDISH_STOPWORDS | ENGLISH_STOPWORDS
+from marketplace_contracts.text.search import search_tokens as tokenize
 
-
-@cache
-def _stemmer(language: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(language)
-
-
-def normalize(text: str) -> str:
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
-
-
-def tokenize(text: str) -> list[str]:
-    """Normalized words without stopwords, one-letter tokens or bare numbers."""
-    return [
-        t
-        for t in _TOKEN_RE.findall(normalize(text))
-        if len(t) > 1 and not t.isdigit() and t not in STOPWORDS
-    ]
-
-
-def variants(token: str) -> set[str]:
-    """The token and its Swedish and English stems."""
-    out = {token, _stemmer("swedish").stemWord(token), _stemmer("english").stemWord(token)}
-    return {v for v in out if len(v) > 1}
-
-
-def stem(token: str, language: str) -> str:
-    """The Snowball stem of one normalized token, in "sv" or "en"."""
-    return str(_stemmer(_SNOWBALL[language]).stemWord(token))
-
-
-def split_compound(
-    word: str,
-    known: Container[str],
-    min_part: int = MIN_PART,
-    open_modifier: int = 0,
-    heads: Container[str] | None = None,
-) -> tuple[str, ...]:
-    """A compound's parts, each a known word of at least `min_part` letters, fewest first.
-
-    Unlike the suffixes of `index_terms`, which serve prefix search, these are whole words
-    ("snöröjning" -> "snö", "röjning"), so that a ranking can weigh each part once. Parts may
-    be joined by a linking letter ("ordningsvakter" -> "ordning", "vakter"). With
-    `open_modifier` > 0, a first part of at least that many letters may be unknown when the
-    rest splits into known words ("arkivtjänster" -> "arkiv", "tjänster"): Swedish forms
-    many compounds from a modifier that never stands alone in a word list. `heads`, if
-    given, is what the last part may be instead (only the head of a compound is inflected:
-    "ordnings-vakter"). Returns () when the word is not a compound.
-    """
-    best: list[tuple[str, ...] | None] = [None] * len(word) + [()]
-    for i in range(len(word) - min_part, -1, -1):
-        best[i] = _fewest_parts(word, i, (known, known if heads is None else heads), min_part, best)
-    parts = best[0]
-    if (parts is None or len(parts) < 2) and open_modifier:
-        parts = _open_modifier(word, open_modifier, best)
-    return parts if parts is not None and len(parts) > 1 else ()
-
-
-def _open_modifier(
-    word: str, min_length: int, best: list[tuple[str, ...] | None]
-) -> tuple[str, ...] | None:
-    """The shortest unknown first part before a known rest ("vakt" + "tjänster").
-
-    The rest must be long: short known endings occur by chance ("kardiovasku" + "lära").
-    """
-    for end in range(min_length, len(word) - OPEN_REST + 1):
-        for start_of_rest in (end, end + 1):
-            linked = start_of_rest == end + 1
-            if linked and word[end] not in LINKING_LETTERS:
-                continue
-            rest = best[start_of_rest] if start_of_rest < len(word) else None
-            if rest and len(word) - start_of_rest >= OPEN_REST:
-                return (word[:end], *rest)
-    return None
-
-
-def _fewest_parts(
-    word: str,
-    start: int,
-    known: tuple[Container[str], Container[str]],
-    min_part: int,
-    best: list[tuple[str, ...] | None],
-) -> tuple[str, ...] | None:
-    found: tuple[str, ...] | None = None
-    last = len(word) - 1 if start == 0 else len(word)  # the whole word is no split
-    for end in range(start + min_part, last + 1):
-        part = word[start:end]
-        if part not in known[end == len(word)]:
-            continue
-        rests = [best[end]]
-        if end < len(word) - 1 and word[end] in LINKING_LETTERS:
-            rests.append(best[end + 1])
-        for rest in rests:
-            if rest is not None and (found is None or len(rest) + 1 < len(found)):
-                found = (part, *rest)
-    return found
-
-
-def _compound_parts(token: str) -> set[str]:
-    if len(token) < COMPOUND_MIN_LENGTH:
-        return set()
-    parts: set[str] = set()
-    for i in range(1, len(token) - MIN_SUFFIX + 1):
-        parts |= variants(token[i:])
-    for j in range(MIN_PREFIX, len(token)):
-        parts.add(token[:j])
-    return parts
-
-
-def index_terms(texts: Iterable[str | None]) -> list[str]:
-    """Every term a document is findable by, sorted (a pure function of the text)."""
-    terms: set[str] = set()
-    for text in texts:
-        for token in tokenize(text or ""):
-            terms |= _token_terms(token)
-    return sorted(terms)
-
-
-@lru_cache(maxsize=65_536)
-def _token_terms(token: str) -> frozenset[str]:
-    # Words repeat from need to need: a rebuild of the list of 100 000 needs analyses each
-    # word once, not once a need (stemming every suffix is most of the cost).
-    return frozenset(variants(token) | _compound_parts(token))
-
-
-def query_terms(q: str) -> list[list[str]]:
-    """For each query token, the variants of which one must be among a document's terms."""
-    seen: list[str] = []
-    for token in tokenize(q):
-        if token not in seen:
-            seen.append(token)
-    return [sorted(variants(t)) for t in seen[:MAX_QUERY_TOKENS]]
-
-
-def matches(terms: Iterable[str], q: str) -> bool:
-    """The same rule as the database query, for pure tests."""
-    have = set(terms)
-    return all(have & set(group) for group in query_terms(q))
+__all__ = [
+    "ENGLISH_STOPWORDS",
+    "STOPWORDS",
+    "SWEDISH_STOPWORDS",
+    "index_terms",
+    "matches",
+    "normalize",
+    "query_terms",
+    "split_compound",
+    "stem",
+    "tokenize",
+    "variants",
+]

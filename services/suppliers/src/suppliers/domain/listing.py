@@ -12,7 +12,7 @@ The filters are those of `search.SolutionQuery`, with the meaning the catalogue 
 always had: a supplier; published solutions only unless retired ones are asked for; any of
 some stored CPV prefixes (`search.cpv_search_prefixes`); any of some served regions
 (`search.regions_serving`); and the words of `q`, each of which must occur as a substring of
-the case-folded name, description or tags (`search.text_matches`). For the words, every
+the normalized name, description or tags (`search.text_matches`). For the words, every
 solution is listed under its distinct words (`search.text_words`), and each such word under
 its pieces of one, two and three letters: a query word finds the words that contain it
 (through its rarest trigram, or its own entry when it is that short), and so its candidates.

@@ -4,7 +4,9 @@ Pure: no I/O. A solution is listed under every prefix of its CPV codes (`cpv_pre
 and the regions it serves; a search then asks for "any of these prefixes" and "any of
 these regions", which postings answer without looking at every solution. Free text is
 matched on the candidates (`words_occur`, the test of `text_matches`): every word of `q`
-must occur, as a substring, in the case-folded name, description or tags.
+must occur, as a substring, in the name, description or tags, both sides normalized by the
+shared analyser (`marketplace_contracts.text.normalize`: case-folded, and å, ä, ö one letter
+each whether typed composed or decomposed).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from marketplace_contracts.reference import (
     parse_region,
     significant_prefix,
 )
+from marketplace_contracts.text import normalize
 
 from .catalogue import Solution
 
@@ -80,12 +83,13 @@ def regions_serving(value: str) -> tuple[str, ...] | None:
 
 
 def query_words(q: str | None) -> list[str]:
-    return q.casefold().split() if q else []
+    """The words of `q`, normalized as `searchable_text` is."""
+    return normalize(q).split() if q else []
 
 
 def searchable_text(name: str, description: str, tags: Iterable[str]) -> str:
-    """The text that `q` searches: name, description and tags, case-folded."""
-    return " ".join([name, description, *tags]).casefold()
+    """The text that `q` searches: name, description and tags, normalized."""
+    return normalize(" ".join([name, description, *tags]))
 
 
 def text_words(text: str) -> list[str]:
@@ -100,6 +104,6 @@ def words_occur(text: str, words: Iterable[str]) -> bool:
 
 
 def text_matches(solution: Solution, words: list[str]) -> bool:
-    """Whether every word occurs (as a substring, case-folded) in the name, the
+    """Whether every word occurs (as a substring, normalized) in the name, the
     description or the tags."""
     return words_occur(searchable_text(solution.name, solution.description, solution.tags), words)

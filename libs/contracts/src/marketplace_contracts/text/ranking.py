@@ -1,10 +1,9 @@
-"""Text analysis for matching, aware of Swedish and English.
+"""Text analysis for relevance ranking (matching), aware of Swedish and English.
 
-Pipeline: Unicode NFC + casefold (å, ä, ö survive as single letters) -> tokens of letters and
-digits -> stopwords of the text's language removed -> Snowball stems (PyStemmer, a C
-extension) -> Swedish compounds split into known parts, emitting the whole word *and* its
-parts, so that "vårdpersonalsutbildning" meets "utbildning", "vårdpersonal", "vård" and
-"personal".
+Pipeline, on the shared core (`marketplace_contracts.text`): tokens of letters and digits ->
+stopwords of the text's language removed -> Snowball stems -> Swedish compounds split into
+known parts, emitting the whole word *and* its parts, so that "vårdpersonalsutbildning"
+meets "utbildning", "vårdpersonal", "vård" and "personal".
 
 Decompounding is dictionary based: a part must be a known word, from a small built-in list
 of common Swedish (public-sector) words, from a caller-supplied vocabulary (the index's own
@@ -19,65 +18,61 @@ order holds exactly the same terms. Queries are analyzed against the index vocab
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Container, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
-import Stemmer
+from . import (
+    ENGLISH_STOPWORDS,
+    LINKING_LETTERS,
+    SWEDISH_STOPWORDS,
+    Language,
+    Stemmer,
+    new_stemmer,
+    normalize,
+    tokenize,
+    word_set,
+)
 
-Language = Literal["sv", "en"]
-
-LANGUAGES: Final[tuple[Language, ...]] = ("sv", "en")
+__all__ = [
+    "COMMON_SWEDISH_WORDS",
+    "ENGLISH_RANKING_STOPWORDS",
+    "SWEDISH_RANKING_STOPWORDS",
+    "Analysis",
+    "Analyzer",
+    "Split",
+    "default_analyzer",
+    "detect_language",
+    "language_from_hint",
+    "stopwords",
+]
 
 # A compound's parts: (surface part, its stem), the stem being the term emitted.
 Split = tuple[tuple[str, str], ...]
 
-# Letters and digits of any script; "_" is a word character for `\w` but not for us.
-_TOKEN_RE: Final = re.compile(r"[^\W_]+")
 _SWEDISH_LETTERS: Final = frozenset("åäö")
-_LINKS: Final = frozenset("se")
 _MAX_COMPOUND: Final = 40
 
-
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Snowball's Swedish list plus a few function words frequent in procurement prose.
-SWEDISH_STOPWORDS: Final[frozenset[str]] = _word_set(
+# The function words, plus words that carry no topic in procurement prose: a ranking weighs
+# every term, and these would only add noise (search keeps them, see the core's lists).
+SWEDISH_RANKING_STOPWORDS: Final[frozenset[str]] = SWEDISH_STOPWORDS | word_set(
     """
-    alla allt alltså andra att av bara bli blev blir blivit både de dem den denna deras dess
-    dessa det detta dig din dina ditt du där då efter ej eller en er era ert ett från för
-    ha hade han hans har henne hennes hon honom hur här i icke ingen inom inte jag ju kan
-    kunde man med mellan men mig min mina mitt mot mycket ni nu när någon något några och
-    om oss på samma sedan sig sin sina sitta själv skulle som så sådan sådana sådant till
-    under upp ut utan vad var vara varför varit varje vars vart vem vi vid vilka vilkas
-    vilken vilket vår våra vårt än är åt över även också ska kommer finns få får går gör
-    göra många mer mera nya ny nytt idag behöver behov kunna vill olika genom dock bland
-    samt vilket ofta redan helt hela andra annat både ännu enligt exempel t.ex sätt
+    alltså andra annat behov behöver bland blivit dig dock enligt exempel finns få får
+    genom går gör göra hela helt idag kommer kunna mer mera många ny nya nytt ofta olika
+    redan sätt t.ex vill ännu
     """
 )
-
-# A curated English list: function words only, so that domain words stay searchable.
-ENGLISH_STOPWORDS: Final[frozenset[str]] = _word_set(
+ENGLISH_RANKING_STOPWORDS: Final[frozenset[str]] = ENGLISH_STOPWORDS | word_set(
     """
-    a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each
-    few for from further had has have having he her here hers herself him himself his how
-    i if in into is it its itself just me more most my myself no nor not now of off on
-    once only or other our ours ourselves out over own same she should so some such than
-    that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with
-    would you your yours yourself yourselves many much may might must need needs new via
-    us use used using within without across per e.g etc
+    across also e.g etc herself himself itself many may might much must myself need needs
+    new ours ourselves per theirs themselves us use used using via within without yours
+    yourself yourselves
     """
 )
 
 # Common atomic Swedish words (public sector, care, schools, IT, transport, environment):
 # the built-in part list for decompounding. Words here are never split themselves.
-COMMON_SWEDISH_WORDS: Final[frozenset[str]] = _word_set(
+COMMON_SWEDISH_WORDS: Final[frozenset[str]] = word_set(
     """
     vård omsorg personal utbildning skola skol barn elev elever lärare förskola äldre hem
     tjänst tjänster stöd hjälp digital digitala system plattform portal medborgare
@@ -114,22 +109,12 @@ COMMON_SWEDISH_WORDS: Final[frozenset[str]] = _word_set(
 )
 
 # Bound morphemes and suffixes that look like words but must never count as compound parts.
-_NOT_PARTS: Final[frozenset[str]] = _word_set(
+_NOT_PARTS: Final[frozenset[str]] = word_set(
     """
     het heter ning ningar ing ingar else lig liga ligt isk iska ande ende tion tioner skap
     dom are arna erna orna ern era ade ats ast ens ets ord nde ell ella ism ist
     """
 )
-
-
-def normalize(text: str) -> str:
-    """NFC, then casefold, then NFC again: "Å" in either Unicode form becomes the one "å"."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
-
-
-def tokenize(text: str) -> list[str]:
-    """Normalized runs of letters/digits; one-letter tokens and pure numbers carry no topic."""
-    return [t for t in _TOKEN_RE.findall(normalize(text)) if len(t) > 1 and not t.isdigit()]
 
 
 def language_from_hint(hint: str | None) -> Language | None:
@@ -152,15 +137,15 @@ def detect_language(tokens: Sequence[str]) -> Language:
     sv = 0
     en = 0
     for t in tokens:
-        if t in SWEDISH_STOPWORDS or not _SWEDISH_LETTERS.isdisjoint(t):
+        if t in SWEDISH_RANKING_STOPWORDS or not _SWEDISH_LETTERS.isdisjoint(t):
             sv += 1
-        if t in ENGLISH_STOPWORDS:
+        if t in ENGLISH_RANKING_STOPWORDS:
             en += 1
     return "en" if en > sv else "sv"
 
 
 def stopwords(language: Language) -> frozenset[str]:
-    return SWEDISH_STOPWORDS if language == "sv" else ENGLISH_STOPWORDS
+    return SWEDISH_RANKING_STOPWORDS if language == "sv" else ENGLISH_RANKING_STOPWORDS
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -188,9 +173,9 @@ class Analyzer:
         min_part: int = 3,
         cache_size: int = 200_000,
     ) -> None:
-        self._stemmers: dict[Language, Stemmer.Stemmer] = {
-            "sv": Stemmer.Stemmer("swedish"),
-            "en": Stemmer.Stemmer("english"),
+        self._stemmers: dict[Language, Stemmer] = {
+            "sv": new_stemmer("sv"),
+            "en": new_stemmer("en"),
         }
         self.min_part = min_part
         self._cache_size = cache_size
@@ -200,7 +185,7 @@ class Analyzer:
         self._builtin: frozenset[str] = frozenset(
             w
             for w in words | stems
-            if len(w) >= min_part and w not in SWEDISH_STOPWORDS and w not in _NOT_PARTS
+            if len(w) >= min_part and w not in SWEDISH_RANKING_STOPWORDS and w not in _NOT_PARTS
         )
         # Splits against the built-in list alone are pure, so they can be cached for good.
         self._builtin_cache: dict[str, Split] = {}
@@ -240,7 +225,7 @@ class Analyzer:
                 return False
             if p in builtin:
                 return True
-            if p in _NOT_PARTS or p in SWEDISH_STOPWORDS:
+            if p in _NOT_PARTS or p in SWEDISH_RANKING_STOPWORDS:
                 return False
             return any(p in lex for lex in lexicons)
 
@@ -261,7 +246,7 @@ class Analyzer:
             if not known(head):
                 continue
             mods = [i]
-            if word[i - 1] in _LINKS and i - 1 >= m:
+            if word[i - 1] in LINKING_LETTERS and i - 1 >= m:
                 mods.append(i - 1)
             for j in mods:
                 if known(word[:j]):
