@@ -37,6 +37,10 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The one mapping of errors to HTTP answers (`create_app` installs it in every
+    service): a refused request body, a domain refusal (`errors.DomainError` and every
+    service's subclasses of it, by their `status`) and a write that lost a race."""
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
@@ -45,13 +49,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        body: dict[str, Any] = {"detail": exc.message}
-        if exc.field:
-            body["errors"] = [
-                {"field": exc.field, "rule": type(exc).__name__.lower(), "message": exc.message}
-            ]
-        body.update(exc.extra)
-        return JSONResponse(status_code=exc.status, content=body)
+        return JSONResponse(status_code=exc.status, content=exc.body())
 
     @app.exception_handler(ConcurrentModification)
     async def _conflict(_: Request, exc: ConcurrentModification) -> JSONResponse:

@@ -22,7 +22,7 @@ from .adapters.repository import (
 from .domain import vocabulary
 from .domain.listing import NeedListing
 from .entrypoints import consumers
-from .entrypoints.http import inbox_router, install_domain_errors, needs_router
+from .entrypoints.http import inbox_router, needs_router
 from .entrypoints.reference import reference_router
 from .service.handlers import InboxService, NeedsService
 from .settings import NeedsSettings
@@ -90,6 +90,5 @@ def build(settings: NeedsSettings | None = None) -> FastAPI:
         on_start=[warm_reference_index],
         on_stop=[reader.stop],
     )
-    install_domain_errors(app)
     app.state.broadcaster = broadcaster
     return app

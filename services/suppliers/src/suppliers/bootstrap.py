@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from marketplace_contracts.events import CloudEvent
 from marketplace_platform.http import create_app
@@ -19,7 +19,6 @@ from .adapters.repository import OUTBOX_COLLECTIONS
 from .adapters.resolver import resolve
 from .adapters.subscriptions import MongoSubscriptions
 from .adapters.webhooks import MongoDeliveries, MongoWebhooks
-from .domain.errors import RuleViolation
 from .domain.listing import SolutionListing
 from .entrypoints import consumers
 from .entrypoints.http import build_router
@@ -53,14 +52,18 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
         MongoProfiles(runtime.db), solutions, runtime.relay, settings.source, listing
     )
     subscriptions = Subscriptions(subscription_repository, runtime.relay, settings.source)
-    inbox = Inbox(inbox_entries, broadcaster)
+    # Wired in one direction: queueing a delivery sets `deliveries_due`, which the worker
+    # waits on; the inbox queues through the webhooks; the worker uses both.
+    deliveries_due = asyncio.Event()
     webhooks = Webhooks(
         webhook_repository,
         deliveries,
         resolve,
         allow_loopback=settings.webhooks_allow_loopback,
         max_attempts=settings.webhook_max_attempts,
+        wake=deliveries_due.set,
     )
+    inbox = Inbox(inbox_entries, broadcaster, enqueue_deliveries=webhooks.enqueue_many)
     worker = DeliveryWorker(
         deliveries,
         webhook_repository,
@@ -72,9 +75,8 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
         poll_interval_s=settings.webhook_poll_interval_s,
         per_webhook=settings.webhook_per_endpoint_concurrency,
         lease_s=settings.webhook_lease_s,
+        wake=deliveries_due,
     )
-    webhooks.wake = worker.wake
-    inbox.enqueue_deliveries = webhooks.enqueue_many
     consumers.register(runtime, catalogue, inbox)
 
     # Before the service consumes or answers: the one-off references of what predates the
@@ -117,16 +119,6 @@ def build(settings: SuppliersSettings | None = None) -> FastAPI:
         ],
         on_stop=[worker.stop, reader.stop],
     )
-
-    @app.exception_handler(RuleViolation)
-    async def _rule_violation(_: Request, exc: RuleViolation) -> JSONResponse:
-        return JSONResponse(
-            status_code=422,
-            content={
-                "detail": f"{exc.field}: {exc.message}",
-                "errors": [{"field": exc.field, "rule": "invalid", "message": exc.message}],
-            },
-        )
 
     app.state.worker = worker
     app.state.broadcaster = broadcaster

@@ -1,39 +1,40 @@
-"""Refusals of the needs domain; the entrypoints turn them into HTTP answers."""
+"""Refusals of the needs domain; the platform's error handler turns them into HTTP answers.
+
+Each subclasses one of the platform's domain errors (`marketplace_platform.errors`, which
+imports nothing but the standard library), whose `status` it answers with.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-Kind = Literal["invalid", "conflict", "forbidden", "not-found"]
+from marketplace_platform.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 
-class NeedsError(Exception):
+class NeedsError(DomainError):
     """A rule of the domain refused a command."""
 
-    kind: Kind = "conflict"
+    status = 409
 
-    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.extra = extra
-
-
-class InvalidInput(NeedsError):
-    kind = "invalid"
+    @property
+    def rule(self) -> str:
+        """The needs service names the error's class as the rule (e.g. `InvalidInput`)."""
+        return type(self).__name__
 
 
-class RuleConflict(NeedsError):
-    kind = "conflict"
+class InvalidInput(Invalid, NeedsError):
+    """Bad input (422); `field` names the offending field."""
+
+
+class RuleConflict(Conflict, NeedsError):
+    """The need's state does not allow this (409)."""
 
 
 class IllegalPhaseMove(RuleConflict):
     """A phase move the process model does not allow; names the allowed ones."""
 
 
-class NotPermitted(NeedsError):
-    kind = "forbidden"
+class NotPermitted(Forbidden, NeedsError):
+    """The organisation may not do this (403)."""
 
 
-class NotFoundError(NeedsError):
-    kind = "not-found"
+class NotFoundError(NotFound, NeedsError):
+    """No such need or entry visible to the organisation (404)."""

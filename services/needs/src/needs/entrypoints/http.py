@@ -6,15 +6,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Query
 from sse_starlette import EventSourceResponse
 
 from marketplace_contracts.reference import municipality, nuts_code_of, swedish_sort_key
 from marketplace_platform.auth import CurrentPrincipal, Principal, require_role
 from marketplace_platform.live import InboxBroadcaster
 
-from ..domain.errors import InvalidInput, NeedsError
+from ..domain.errors import InvalidInput
 from ..domain.model import Adoption, Need
 from ..service.handlers import Actor, InboxService, NeedsService, Page
 from .schemas import (
@@ -38,8 +37,6 @@ from .schemas import (
 
 Responses = dict[int | str, dict[str, Any]]
 Buyer = Annotated[Principal, require_role("buyer")]
-
-STATUS_OF_KIND = {"invalid": 422, "conflict": 409, "forbidden": 403, "not-found": 404}
 
 
 def _err(description: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -161,18 +158,6 @@ def adoption_out(adoption: Adoption) -> AdoptionOut:
         kind="adoption",
         recorded_at=adoption.at,
     )
-
-
-def install_domain_errors(app: FastAPI) -> None:
-    @app.exception_handler(NeedsError)
-    async def _needs_error(_: Request, exc: NeedsError) -> JSONResponse:
-        body: dict[str, Any] = {"detail": exc.message}
-        if exc.field:
-            body["errors"] = [
-                {"field": exc.field, "rule": type(exc).__name__, "message": exc.message}
-            ]
-        body.update(exc.extra)
-        return JSONResponse(status_code=STATUS_OF_KIND[exc.kind], content=body)
 
 
 def needs_router(service: NeedsService, inbox: InboxService) -> APIRouter:

@@ -18,6 +18,7 @@ from marketplace_contracts.reference import (
     parse_region,
     significant_prefix,
 )
+from marketplace_platform.concurrency import retry_on_conflict
 from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.outbox import ConcurrentModification, OutboxRelay
 from marketplace_platform.runtime import BatchItem
@@ -167,29 +168,29 @@ class NeedsService:
         self, need_id: str, actor: Actor, change: Callable[[Need], T]
     ) -> tuple[Need, T]:
         """Load, apply, save with optimistic concurrency (retried), publish the events."""
-        for attempt in range(ATTEMPTS):
+
+        async def attempt() -> tuple[Need, T, list[Payload]]:
             found = await self.needs.get(need_id)
             if found is None or not found[0].visible_to(actor.org):
                 raise NotFoundError(f"no need {need_id!r} is visible to {actor.org}")
             need, rev = found
             result = change(need)
             events = list(need.pending)
-            try:
-                await self.needs.save(need, rev)
-            except ConcurrentModification:
-                if attempt + 1 == ATTEMPTS:
-                    raise
-                continue
-            if need.id in self._recent:
-                self._remember(need)
-            if events:
-                # The buyer sees its change in the list at once; Kafka brings the same
-                # events to every other instance (and here again, ignored by version).
-                for payload in events:
-                    self.apply_to_listing(payload, need.updated_at)
-                await self.relay.publish_pending(NEEDS, need.id)
-            return need, result
-        raise AssertionError("unreachable")
+            await self.needs.save(need, rev)
+            return need, result, events
+
+        need, result, events = await retry_on_conflict(
+            attempt, attempts=ATTEMPTS, conflict=ConcurrentModification
+        )
+        if need.id in self._recent:
+            self._remember(need)
+        if events:
+            # The buyer sees its change in the list at once; Kafka brings the same
+            # events to every other instance (and here again, ignored by version).
+            for payload in events:
+                self.apply_to_listing(payload, need.updated_at)
+            await self.relay.publish_pending(NEEDS, need.id)
+        return need, result
 
     async def publish(self, need_id: str, actor: Actor) -> Need:
         need, _ = await self._change(

@@ -18,7 +18,8 @@ from marketplace_contracts.events import (
     deterministic_id,
 )
 from marketplace_contracts.reference import InvalidCpvCode, UnknownRegion
-from marketplace_platform.http import Conflict, Forbidden, Invalid, NotFound
+from marketplace_platform.concurrency import retry_on_conflict
+from marketplace_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace_platform.outbox import ConcurrentModification
 
 from ..adapters import events
@@ -210,19 +211,22 @@ class Catalogue:
         change: Callable[[Solution], tuple[Solution, OutboxItem]],
     ) -> dict[str, Any]:
         """Load, change, save guarded by the revision (again when it changed meanwhile)."""
-        for _ in range(RETRIES):
+
+        async def attempt() -> Solution:
             stored = await self._load_own(org, solution_id)
             try:
                 changed, item = change(stored.solution)
             except SolutionRetiredError as exc:
                 raise Conflict(str(exc)) from None
-            try:
-                await self.solutions.save(changed, [item], previous=stored, at=now())
-                break
-            except ConcurrentModification:
-                continue
-        else:
-            raise ConcurrentModification(f"solutions/{solution_id} keeps changing")
+            await self.solutions.save(changed, [item], previous=stored, at=now())
+            return changed
+
+        changed = await retry_on_conflict(
+            attempt,
+            attempts=RETRIES,
+            conflict=ConcurrentModification,
+            exhausted=lambda: ConcurrentModification(f"solutions/{solution_id} keeps changing"),
+        )
         self._listed(changed)
         await self.relay.publish_pending(SOLUTIONS, solution_id)
         return await self.get(solution_id)
@@ -287,7 +291,9 @@ class Catalogue:
             since=adoption.recorded_at,
             kind=adoption.kind,
         )
-        for _ in range(RETRIES * 4):
+
+        async def attempt() -> Solution | None:
+            """The solution with the deployment added, None when it already had it."""
             stored = await self.solutions.get(adoption.solution_id)
             if stored is None:
                 # Not this service's solution (or not yet): the event goes to the dead letters.
@@ -296,17 +302,29 @@ class Catalogue:
                 )
             solution = stored.solution
             if solution.has_deployment(adoption.adoption_id):
-                return False
+                return None
+            changed = catalogue.add_deployment(solution, deployment)
             item: OutboxItem | None = None
             if solution.status == "published":
                 # A retired solution records the deployment but stays retired for matching.
-                changed = catalogue.add_deployment(solution, deployment)
                 event_id = deterministic_id(
                     "solution.updated", solution.solution_id, adoption.adoption_id
                 )
                 item = events.solution_updated(changed, self.source, event_id=event_id)
-            if await self.solutions.add_deployment(stored, deployment, item, now()):
-                self._listed(catalogue.add_deployment(solution, deployment))
-                await self.relay.publish_pending(SOLUTIONS, solution.solution_id)
-                return True
-        raise ConcurrentModification(f"solutions/{adoption.solution_id} keeps changing")
+            if not await self.solutions.add_deployment(stored, deployment, item, now()):
+                raise ConcurrentModification(f"solutions/{adoption.solution_id} changed")
+            return changed
+
+        changed = await retry_on_conflict(
+            attempt,
+            attempts=RETRIES * 4,
+            conflict=ConcurrentModification,
+            exhausted=lambda: ConcurrentModification(
+                f"solutions/{adoption.solution_id} keeps changing"
+            ),
+        )
+        if changed is None:
+            return False
+        self._listed(changed)
+        await self.relay.publish_pending(SOLUTIONS, adoption.solution_id)
+        return True

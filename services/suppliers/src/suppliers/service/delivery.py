@@ -45,7 +45,10 @@ class DeliveryWorker:
         poll_interval_s: float,
         per_webhook: int,
         lease_s: float,
+        wake: asyncio.Event | None = None,
     ) -> None:
+        """`wake`: set by whoever queues deliveries (`Webhooks(wake=wake.set)`), so that
+        the worker sends them at once instead of at its next poll."""
         self.deliveries = deliveries
         self.webhook_repository = webhook_repository
         self.webhooks = webhooks
@@ -56,7 +59,7 @@ class DeliveryWorker:
         self.poll_interval_s = poll_interval_s
         self.per_webhook = per_webhook
         self.lease_s = lease_s
-        self._wake = asyncio.Event()
+        self._wake = wake if wake is not None else asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._per_hook: Counter[str] = Counter()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marketplace_contracts.events import AlertRaised, CloudEvent, MatchFound
-from marketplace_platform.http import NotFound
+from marketplace_platform.errors import NotFound
 from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.runtime import BatchItem
 
@@ -20,10 +20,17 @@ Enqueue = Callable[[list[dict[str, Any]]], Awaitable[int]]
 
 
 class Inbox:
-    def __init__(self, entries: InboxRepository, broadcaster: InboxBroadcaster) -> None:
+    def __init__(
+        self,
+        entries: InboxRepository,
+        broadcaster: InboxBroadcaster,
+        enqueue_deliveries: Enqueue | None = None,
+    ) -> None:
+        """`enqueue_deliveries` queues the webhook deliveries of new or changed entries
+        (`Webhooks.enqueue_many`); without it, entries are stored and broadcast only."""
         self.entries = entries
         self.broadcaster = broadcaster
-        self.enqueue_deliveries: Enqueue | None = None
+        self.enqueue_deliveries = enqueue_deliveries
 
     async def on_match(self, match: MatchFound, event: CloudEvent) -> None:
         await self.store(rules.from_match(match, event.id), deliver=True)

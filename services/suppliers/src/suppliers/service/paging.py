@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marketplace_platform.http import Invalid
+from marketplace_platform.errors import Invalid
 
 from ..adapters.repository import Key
 from ..domain.cursors import time_cursor, time_key

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from marketplace_platform.http import Conflict, NotFound
+from marketplace_platform.errors import Conflict, NotFound
 from marketplace_platform.outbox import ConcurrentModification
 
 from ..adapters import events

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marketplace_contracts.events import deterministic_id
-from marketplace_platform.http import Conflict, NotFound
+from marketplace_platform.errors import Conflict, NotFound
 
 from ..adapters.repository import DeliveryRepository, Document, WebhookRepository
 from ..domain import webhooks as rules
@@ -74,6 +74,8 @@ class Webhooks:
         max_attempts: int,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
+        """`wake` tells the delivery worker that deliveries are due now (the `set` of the
+        event it waits on); without it, the worker finds them at its next poll."""
         self.webhooks = webhooks
         self.delivery_queue = deliveries
         self.resolve = resolve
