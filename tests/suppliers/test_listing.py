@@ -318,7 +318,7 @@ def test_the_filters_are_the_search_functions() -> None:
 
 
 def test_the_openapi_examples_show_cursors_of_their_lists() -> None:
-    from suppliers.entrypoints import http
+    from suppliers.entrypoints import schemas as http
 
     assert name_key(http.NEXT_EXAMPLE) == (
         http.SOLUTION_EXAMPLE["name"],

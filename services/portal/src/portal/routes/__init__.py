@@ -1,0 +1,1 @@
+"""The portal's routes by area, each an `APIRouter` built from the shared `Pages`."""

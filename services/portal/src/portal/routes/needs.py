@@ -1,0 +1,201 @@
+"""Needs: the lists, drafting one with matching's live preview, a need and its actions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from marketplace_contracts.reference import swedish_sort_key
+
+from ..api import ApiError
+from ..i18n import Translator
+from ..pages import Pages, User, back, field, page_links
+from ..session import flash
+from ..views import joined_lists
+
+IMPLEMENTATION_CHOICES = 100  # the catalogue's first page, after the need's matches
+NEED_ACTIONS = ("publish", "phase", "withdraw", "cosign", "implementation")
+
+
+def need_values(form: FormData) -> dict[str, Any]:
+    return {
+        "title": field(form, "title"),
+        "problem": field(form, "problem"),
+        "cpv_codes": joined_lists(form.getlist("cpv_codes")),
+        "municipality_code": field(form, "municipality_code"),
+        "language": field(form, "language") or "sv",
+        "tags": [v for v in form.getlist("tags") if isinstance(v, str)],
+    }
+
+
+def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
+    router = APIRouter()
+    api = pages.api
+
+    def need_page(
+        request: Request, url: str, result: dict[str, Any], filters: dict[str, Any], cursor: str
+    ) -> HTMLResponse:
+        """One page of needs; the service pages forward by cursor, so: first and next."""
+        return pages.render(
+            request,
+            "needs_list.html",
+            needs=result["items"],
+            filters=filters,
+            **page_links(url, filters, cursor, result.get("next")),
+            mine=url == "/needs/mine",
+        )
+
+    @router.get("/needs", response_class=HTMLResponse)
+    async def needs_list(  # noqa: PLR0917 - query parameters
+        request: Request,
+        q: str | None = None,
+        cpv: str | None = None,
+        region: str | None = None,
+        phase: str | None = None,
+        cursor: str = "",
+    ) -> Response:
+        user = pages.require(request)
+        filters = {"q": q, "cpv": cpv, "region": region, "phase": phase}
+        params = {**filters, "cursor": cursor, "limit": 20}
+        result = await api.call("needs", "GET", "/v1/needs", user.token, params=params)
+        return need_page(request, "/needs", result, filters, cursor)
+
+    @router.get("/needs/mine", response_class=HTMLResponse)
+    async def needs_mine(request: Request, cursor: str = "") -> Response:
+        user = pages.require(request, "buyer")
+        params = {"cursor": cursor, "limit": 100}
+        result = await api.call("needs", "GET", "/v1/needs/mine", user.token, params=params)
+        return need_page(request, "/needs/mine", result, {}, cursor)
+
+    @router.get("/needs/new", response_class=HTMLResponse)
+    async def need_new(request: Request) -> Response:
+        pages.require(request, "buyer")
+        return pages.render(request, "need_new.html", values={}, error=None, preview=None)
+
+    async def run_preview(user: User, values: dict[str, Any]) -> dict[str, Any] | None:
+        """Matching's ranked solutions for a draft, or None when there is too little to ask."""
+        codes, municipality_code = values["cpv_codes"], values["municipality_code"]
+        if not (values["title"] or values["problem"]) or not codes or not municipality_code:
+            return None
+        body = {
+            "title": values["title"] or values["problem"][:200],
+            "problem": values["problem"] or values["title"],
+            "cpv_codes": codes,
+            "municipality_code": municipality_code,
+            "tags": values["tags"],
+            "language": values["language"],
+        }
+        try:
+            result = await api.call("matching", "POST", "/v1/preview", user.token, json=body)
+        except ApiError as exc:
+            return {"items": [], "error": exc.detail, "unavailable": exc.status >= 500}
+        items = list(result.get("items", [])) if isinstance(result, dict) else []
+        return {"items": items, "error": None, "unavailable": False}
+
+    @router.post("/needs/preview", response_class=HTMLResponse)
+    async def need_preview(request: Request) -> Response:
+        user = pages.require(request, "buyer")
+        form = await pages.form_of(request)
+        values = need_values(form)
+        preview = await run_preview(user, values)
+        if request.headers.get("hx-request") == "true":
+            return pages.render(request, "_preview.html", preview=preview)
+        return pages.render(request, "need_new.html", values=values, error=None, preview=preview)
+
+    @router.post("/needs")
+    async def need_create(request: Request) -> Response:
+        user = pages.require(request, "buyer")
+        form = await pages.form_of(request)
+        values = need_values(form)
+        body = {
+            "title": values["title"],
+            "problem": values["problem"],
+            "cpv_codes": values["cpv_codes"],
+            "municipality_code": values["municipality_code"],
+            "language": values["language"],
+            "tags": values["tags"],
+        }
+        try:
+            need = await api.call("needs", "POST", "/v1/needs", user.token, json=body)
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            preview = await run_preview(user, values)
+            return pages.render(
+                request, "need_new.html", 422, values=values, error=exc.detail, preview=preview
+            )
+        flash(request, Translator(pages.lang_of(request))("saved"))
+        return back(f"/needs/{quote(need['id'], safe='')}")
+
+    @router.get("/needs/{need_id}", response_class=HTMLResponse)
+    async def need_detail(request: Request, need_id: str) -> Response:
+        user = pages.require(request)
+        path = f"/v1/needs/{quote(need_id, safe='')}"
+        need = await api.call("needs", "GET", path, user.token)
+        owner = user.role == "buyer" and need["buyer_org"] == user.org
+        cosigned = any(c["org"] == user.org for c in need["cosigners"])
+        matches: list[dict[str, Any]] = []
+        if owner or cosigned:
+            try:
+                found = await api.call("needs", "GET", path + "/matches", user.token)
+                matches = found["items"]
+            except ApiError:
+                matches = []
+        solutions: list[dict[str, Any]] = []
+        if owner and need["status"] == "published":
+            # The solutions to choose the implemented one from: those matched to the need,
+            # then the catalogue's first page (it pages by cursor; no total is counted).
+            params = {"limit": IMPLEMENTATION_CHOICES}
+            listed = await api.call("suppliers", "GET", "/v1/solutions", user.token, params=params)
+            matched = [
+                {
+                    "id": m["solution_id"],
+                    "name": m["solution_name"],
+                    "supplier_org": m["supplier_org"],
+                }
+                for m in matches
+                if m.get("solution_id") and m.get("solution_name")
+            ]
+            chosen: dict[str, dict[str, Any]] = {}
+            for s in [*matched, *listed["items"]]:
+                chosen.setdefault(s["id"], s)
+            solutions = sorted(chosen.values(), key=lambda s: swedish_sort_key(s["name"]))
+        return pages.render(
+            request,
+            "need_detail.html",
+            need=need,
+            owner=owner,
+            cosigned=cosigned,
+            matches=matches,
+            solutions=solutions,
+        )
+
+    def need_action(action: str) -> Callable[[Request, str], Awaitable[Response]]:
+        async def handler(request: Request, need_id: str) -> Response:
+            user = pages.require(request, "buyer")
+            form = await pages.form_of(request)
+            path = f"/v1/needs/{quote(need_id, safe='')}/{action}"
+            body: dict[str, Any] | None = None
+            if action == "phase":
+                body = {"phase": field(form, "phase"), "reason": field(form, "reason") or None}
+            elif action == "implementation":
+                body = {"solution_id": field(form, "solution_id")}
+            elif action == "withdraw":
+                body = {"reason": field(form, "reason") or None}
+            return await pages.act(
+                request,
+                f"/needs/{quote(need_id, safe='')}",
+                lambda: api.call("needs", "POST", path, user.token, json=body),
+            )
+
+        return handler
+
+    for action in NEED_ACTIONS:
+        router.post(f"/needs/{{need_id}}/{action}", name=f"need_{action}")(need_action(action))
+
+    return router
