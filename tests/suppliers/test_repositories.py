@@ -83,6 +83,19 @@ async def test_solutions_stored_without_cpv_prefixes_are_backfilled(db: Any) -> 
     assert await solutions.backfill_cpv_prefixes() == 0  # once
 
 
+async def test_the_cpv_prefixes_backfill_scans_once_per_database(db: Any) -> None:
+    at = datetime.now(UTC)
+    solutions = MongoSolutions(db)
+    await solutions.ensure_indexes()  # a new database: nothing to fill, the marker is set
+    assert await db["_one_off_jobs"].find_one({"_id": "solutions.cpv_prefixes"}) is not None
+    legacy = solution_state(rules.publish("late", "acme", FIELDS), created_at=at, updated_at=at)
+    del legacy["cpv_prefixes"]
+    await db["solutions"].insert_one({**legacy, "rev": 1, "outbox": []})
+    await solutions.ensure_indexes()  # a later start reads the marker and scans nothing
+    stored = await db["solutions"].find_one({"_id": "late"})
+    assert stored is not None and "cpv_prefixes" not in stored
+
+
 async def test_inbox_pages_newest_first_and_marks_read_by_id(db: Any) -> None:
     inbox = MongoInbox(db)
     first = datetime(2024, 1, 1, tzinfo=UTC)

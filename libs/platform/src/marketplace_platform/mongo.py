@@ -169,3 +169,24 @@ async def guarded_update(
             return False
         await collection.update_one({"_id": doc_id}, update)
         return True
+
+
+ONE_OFF_JOBS = "_one_off_jobs"
+
+
+async def run_once(
+    db: AsyncDatabase[Document], job_name: str, job: Callable[[], Awaitable[int]]
+) -> int:
+    """Run a one-off job of a database (a backfill for documents older than a field) the
+    first time only: later starts read one marker by `_id` instead of scanning again (on
+    FerretDB 1.x a filter such as `{field: {$exists: false}}` decodes the whole
+    collection). Returns what the job returned, or 0 when it had run before. A crash
+    before the marker runs the job again, so the job must be idempotent."""
+    markers = db[ONE_OFF_JOBS]
+    if await markers.find_one({"_id": job_name}) is not None:
+        return 0
+    done = await job()
+    await retry_upsert(
+        lambda: markers.replace_one({"_id": job_name}, {"_id": job_name, "done": done}, upsert=True)
+    )
+    return done

@@ -13,7 +13,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from marketplace_platform import outbox
-from marketplace_platform.mongo import guarded_update, retry_upsert
+from marketplace_platform.mongo import guarded_update, retry_upsert, run_once
 
 from ..domain.catalogue import Deployment, Solution
 from ..domain.search import SolutionQuery, cpv_prefixes
@@ -114,11 +114,15 @@ class MongoSolutions:
         self.collection = db[SOLUTIONS]
 
     async def ensure_indexes(self) -> None:
-        """Indexes, then the one-off backfill of `cpv_prefixes` (see `backfill_cpv_prefixes`)."""
+        """Indexes, then the one-off backfill of `cpv_prefixes` (see `backfill_cpv_prefixes`),
+        once per database: it scans the collection, which at 50 000 solutions on FerretDB
+        would cost every start tens of seconds."""
         await self.collection.create_index([("supplier_org", ASCENDING)])
         await self.collection.create_index([("cpv_prefixes", ASCENDING)])
         await self.collection.create_index([("regions", ASCENDING)])
-        await self.backfill_cpv_prefixes()
+        await run_once(
+            self.collection.database, "solutions.cpv_prefixes", self.backfill_cpv_prefixes
+        )
 
     async def backfill_cpv_prefixes(self) -> int:
         """Give `cpv_prefixes` to the solutions stored before the search used it; returns
