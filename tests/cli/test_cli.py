@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from marketplace_platform.auth import verify_token
 from marketplace_platform.settings import DEV_JWT_SECRET
 from marketplace_tools.cli import app
-from marketplace_tools.cli.api import cpv_lines, sse_events
+from marketplace_tools.cli.api import cpv_lines
 from marketplace_tools.cli.core import cpv_full, cpv_name, language
 from marketplace_tools.cli.operations import describe_event, topic_name
 from tests.support.infra import free_port
@@ -237,11 +237,6 @@ def test_an_event_is_one_line_with_its_key_fields() -> None:
     assert "x=1" not in line
     assert "tombstone" in describe_event(None, b"s1")
     assert "not JSON" in describe_event(b"{oops", None)
-
-
-def test_server_sent_events_are_parsed() -> None:
-    lines = [": ping", "id: 1", "event: match", 'data: {"a": 1}', "", "data: x", "data: y", ""]
-    assert list(sse_events(lines)) == [("match", "1", '{"a": 1}'), ("message", "", "x\ny")]
 
 
 def test_cpv_search_needs_a_query_or_a_parent() -> None:

@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from httpx_sse import aconnect_sse
+
+from marketplace_platform.api_answers import error_detail
 
 
 class ApiError(Exception):
@@ -14,24 +17,6 @@ class ApiError(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status, self.detail = status, detail
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:300] or response.reason_phrase
-    if isinstance(body, dict):
-        detail = body.get("detail")
-        if isinstance(detail, str):
-            return detail
-        if isinstance(detail, list):  # FastAPI's own validation errors
-            return "; ".join(
-                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}"
-                for d in detail
-                if isinstance(d, dict)
-            )
-    return str(body)[:300]
 
 
 class Api:
@@ -62,35 +47,21 @@ class Api:
         except httpx.HTTPError as exc:
             raise ApiError(503, f"{service} is not reachable ({type(exc).__name__})") from None
         if response.status_code >= 400:
-            raise ApiError(response.status_code, _detail(response))
+            raise ApiError(response.status_code, error_detail(response))
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
 
     async def stream(self, service: str, path: str, token: str) -> AsyncIterator[dict[str, str]]:
         """Server-sent events of a service, parsed: dicts with `event`, `id` and `data`."""
-        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        headers = {"Authorization": f"Bearer {token}"}
         timeout = httpx.Timeout(10.0, read=None)
-        async with self.client.stream(
-            "GET", self.bases[service] + path, headers=headers, timeout=timeout
-        ) as response:
-            if response.status_code >= 400:
-                await response.aread()
-                raise ApiError(response.status_code, _detail(response))
-            event: dict[str, str] = {}
-            data: list[str] = []
-            async for line in response.aiter_lines():
-                if not line:
-                    if data:
-                        event["data"] = "\n".join(data)
-                        yield event
-                    event, data = {}, []
-                    continue
-                if line.startswith(":"):
-                    continue
-                name, _, value = line.partition(":")
-                value = value.removeprefix(" ")
-                if name == "data":
-                    data.append(value)
-                elif name in ("event", "id"):
-                    event[name] = value
+        async with aconnect_sse(
+            self.client, "GET", self.bases[service] + path, headers=headers, timeout=timeout
+        ) as source:
+            if source.response.status_code >= 400:
+                await source.response.aread()
+                raise ApiError(source.response.status_code, error_detail(source.response))
+            async for sse in source.aiter_sse():
+                if sse.data:  # an event without data is not dispatched (as browsers do)
+                    yield {"event": sse.event, "id": sse.id, "data": sse.data}

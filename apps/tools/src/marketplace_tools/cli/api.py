@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -568,28 +567,6 @@ def inbox_list(
         out.print(f"next page: --cursor {escape(str(answer['next']))}")
 
 
-def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str, str]]:
-    """Server-sent events from lines: yields (event, id, data) at each blank line."""
-    event, event_id = "message", ""
-    data: list[str] = []
-    for line in lines:
-        if line == "":
-            if data:
-                yield event, event_id, "\n".join(data)
-            event, event_id, data = "message", "", []
-        elif line.startswith(":"):
-            continue  # a comment (keep-alive ping)
-        else:
-            field, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if field == "event":
-                event = value
-            elif field == "id":
-                event_id = value
-            elif field == "data":
-                data.append(value)
-
-
 @inbox_app.command("follow")
 @reports_errors
 def inbox_follow(ctx: typer.Context, service: InboxService = None) -> None:
@@ -598,7 +575,7 @@ def inbox_follow(ctx: typer.Context, service: InboxService = None) -> None:
     name, role = inbox_target(c, service)
     if not c.as_json:
         out.print(f"[dim]following the {name} inbox; Ctrl-C stops[/]")
-    for event, _event_id, data in sse_events(c.stream_lines(name, "/v1/inbox/stream", role)):
+    for event, _event_id, data in c.stream_events(name, "/v1/inbox/stream", role):
         try:
             entry = json.loads(data)
         except ValueError:

@@ -13,10 +13,12 @@ from typing import Any, Literal, ParamSpec, TypeVar
 import httpx
 import jwt
 import typer
+from httpx_sse import connect_sse
 from rich.console import Console
 from rich.markup import escape
 
 from marketplace_contracts.reference import CpvCode, InvalidCpvCode, lookup
+from marketplace_platform.api_answers import error_detail
 from marketplace_platform.auth import ROLES, Role, mint_token
 from marketplace_platform.settings import ServiceSettings
 
@@ -152,19 +154,23 @@ class Config:
         except ValueError:
             return response.text
 
-    def stream_lines(self, service: ServiceName, path: str, role: Role) -> Iterator[str]:
-        """The lines of a streamed answer (server-sent events), as they arrive."""
-        headers = {"Authorization": f"Bearer {self.bearer(role)}", "Accept": "text/event-stream"}
+    def stream_events(
+        self, service: ServiceName, path: str, role: Role
+    ) -> Iterator[tuple[str, str, str]]:
+        """A streamed answer's server-sent events, (event, id, data), as they arrive."""
+        headers = {"Authorization": f"Bearer {self.bearer(role)}"}
         timeout = httpx.Timeout(self.timeout, read=None)
         try:
             with (
                 httpx.Client(timeout=timeout) as client,
-                client.stream("GET", self.url(service, path), headers=headers) as response,
+                connect_sse(client, "GET", self.url(service, path), headers=headers) as source,
             ):
-                if response.is_error:
-                    response.read()
-                    check(service, response)
-                yield from response.iter_lines()
+                if source.response.is_error:
+                    source.response.read()
+                    check(service, source.response)
+                for sse in source.iter_sse():
+                    if sse.data:  # an event without data is not dispatched
+                        yield sse.event, sse.id, sse.data
         except httpx.HTTPError as exc:
             raise unreachable(service, self.urls[service], exc) from None
 
@@ -181,25 +187,11 @@ def unreachable(service: str, url: str, exc: httpx.HTTPError) -> CliError:
     return CliError(f"the {service} service at {url} failed: {type(exc).__name__}: {exc}")
 
 
-def detail_of(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason_phrase
-    if isinstance(body, dict):
-        detail = body.get("detail")
-        if isinstance(detail, str):
-            return detail
-        if detail is not None:  # FastAPI's own validation errors: a list
-            return json.dumps(detail, ensure_ascii=False)
-    return json.dumps(body, ensure_ascii=False)[:300]
-
-
 def check(service: str, response: httpx.Response) -> None:
     code = response.status_code
     if code < 400:
         return
-    detail = detail_of(response)
+    detail = error_detail(response)
     if code == 401:
         raise CliError(f"the {service} service refused the token (401): {detail}")
     if code == 403:
