@@ -24,11 +24,7 @@ The figures it reaches are measured by bench/bench_cpv_suggest.py.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
-import hashlib
-import json
 import math
 import re
 import threading
@@ -47,6 +43,7 @@ from marketplace_contracts.reference.cpv import (
     normalize_cpv,
 )
 
+from .code_cursor import Key, read_cursor, search_fingerprint, write_cursor
 from .errors import InvalidInput
 from .text import (
     ENGLISH_STOPWORDS,
@@ -146,9 +143,6 @@ class Suggestion:
 
 
 # -- the index ------------------------------------------------------------------------
-
-
-Key = tuple[int, int, int, str]  # (-match quality, level rank, label length, code)
 
 
 class _Index:
@@ -337,13 +331,13 @@ def search(
     query = (q or "").strip() or None
     under = _parent_code(parent)
     hits = _ranked(query, under, language)
-    fingerprint = _fingerprint(query, under, language)
-    start = bisect.bisect_right(hits, _read_cursor(cursor, fingerprint)) if cursor else 0
+    fingerprint = search_fingerprint(normalize(query) if query else None, under, language)
+    start = bisect.bisect_right(hits, read_cursor(cursor, fingerprint)) if cursor else 0
     page = hits[start : start + limit]
     more = start + limit < len(hits)
     return SearchPage(
         items=tuple(index().item(_position(key), language) for key in page),
-        next=_write_cursor(page[-1], fingerprint) if more and page else None,
+        next=write_cursor(page[-1], fingerprint) if more and page else None,
     )
 
 
@@ -426,38 +420,6 @@ def _token_level(wanted: frozenset[str], token: str, token_variants: frozenset[s
     if any(len(w) >= MIN_PART_MATCH and token.find(w, 2) >= 0 for w in wanted):
         return PART
     return 0
-
-
-def _fingerprint(query: str | None, under: str | None, lang: Lang) -> str:
-    text = json.dumps([normalize(query) if query else None, under, lang])
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _write_cursor(key: Key, fingerprint: str) -> str:
-    raw = json.dumps([fingerprint, *key], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str, fingerprint: str) -> Key:
-    """The key a page ended at; refuses anything but a `next` of this very search."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (ValueError, binascii.Error):
-        value = None
-    if (
-        isinstance(value, list)
-        and len(value) == 5
-        and value[0] == fingerprint
-        and all(type(v) is int for v in value[1:4])
-        and isinstance(value[4], str)
-    ):
-        return (value[1], value[2], value[3], value[4])
-    raise InvalidInput(
-        "cursor: not a cursor of this search; pass the `next` of the previous page unchanged, "
-        "with the same q, parent and lang",
-        field="cursor",
-    )
 
 
 # -- suggest --------------------------------------------------------------------------
