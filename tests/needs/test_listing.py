@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from marketplace_contracts.cursors import time_cursor as cursor_of
+from marketplace_contracts.cursors import time_key as key_of_cursor
 from marketplace_contracts.events import (
     NeedCosigned,
     NeedPhaseChanged,
@@ -17,8 +19,6 @@ from needs.domain.listing import (
     Listed,
     ListQuery,
     NeedListing,
-    cursor_of,
-    key_of_cursor,
     listed_after,
 )
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from marketplace_contracts.cursors import name_cursor, name_key, time_cursor, time_key
 from marketplace_contracts.events import SolutionPublished, SolutionRetired, SolutionUpdated
 from marketplace_contracts.reference import swedish_sort_key
 from suppliers.domain import catalogue as rules
 from suppliers.domain.catalogue import Solution
-from suppliers.domain.cursors import name_cursor, name_key, time_cursor, time_key
 from suppliers.domain.listing import (
     SORT_BELOW_SHARE,
     SolutionListing,

@@ -16,12 +16,8 @@ arrive roughly in the order they were published, so each one is appended, not in
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 import heapq
-import json
-import math
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -242,28 +238,6 @@ def _ordinals(arrays: list[array[int]]) -> set[int]:
     for ordinals in arrays:
         out.update(ordinals)
     return out
-
-
-def cursor_of(key: Key) -> str:
-    """An opaque cursor for the page after `key` (url-safe, no padding)."""
-    raw = json.dumps([key[0], key[1]], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def key_of_cursor(cursor: str) -> Key:
-    """Raises ValueError for a cursor this listing did not write."""
-    refusal = "not a cursor of this list: take it from the `next` of a page"
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        ts, need_id = json.loads(raw)
-        if isinstance(ts, bool) or not isinstance(ts, int | float) or not isinstance(need_id, str):
-            raise ValueError(refusal)
-        key = (float(ts), need_id)
-    except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
-        raise ValueError(refusal) from exc
-    if not math.isfinite(key[0]):
-        raise ValueError(refusal)
-    return key
 
 
 # --- what feeds the listing ------------------------------------------------------------------

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from marketplace_contracts.cursors import read_cursor, time_key
+from marketplace_contracts.cursors import time_cursor as cursor_of
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.process import PHASES, WITHDRAWN
 from marketplace_contracts.reference import (
@@ -36,8 +38,6 @@ from ..domain.listing import (
     Key,
     ListQuery,
     NeedListing,
-    cursor_of,
-    key_of_cursor,
     listed_after,
 )
 from ..domain.model import Adoption, Need
@@ -307,12 +307,7 @@ def list_query(
 
 
 def _read_cursor(cursor: str | None) -> Key | None:
-    if not cursor:
-        return None
-    try:
-        return key_of_cursor(cursor)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="cursor") from None
+    return read_cursor(cursor, time_key, lambda message: InvalidInput(message, field="cursor"))
 
 
 def own_key(need: Need) -> Key:

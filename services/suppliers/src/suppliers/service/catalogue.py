@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from marketplace_contracts.cursors import name_cursor, name_key, read_cursor
 from marketplace_contracts.events import (
     AdoptionRecorded,
     CloudEvent,
@@ -33,7 +34,6 @@ from ..adapters.repository import (
 )
 from ..domain import catalogue
 from ..domain.catalogue import Deployment, Solution, SolutionRetiredError
-from ..domain.cursors import name_cursor, name_key
 from ..domain.listing import (
     Key,
     SolutionListing,
@@ -112,12 +112,11 @@ def solution_query(
 
 
 def key_of_cursor(cursor: str | None) -> Key | None:
-    if not cursor:
-        return None
-    try:
-        return sort_key(*name_key(cursor))
-    except ValueError as exc:
-        raise Invalid(str(exc), field="cursor") from None
+    return read_cursor(
+        cursor,
+        lambda c: sort_key(*name_key(c)),
+        lambda message: Invalid(message, field="cursor"),
+    )
 
 
 class Catalogue:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from marketplace_contracts.cursors import read_cursor, time_cursor, time_key
 from marketplace_platform.errors import Invalid
 
 from ..adapters.repository import Key
-from ..domain.cursors import time_cursor, time_key
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,7 @@ class Page:
 
 def after_cursor(cursor: str | None) -> Key | None:
     """The key a (timestamp, id) cursor stands for; a 422 naming `cursor` for a bad one."""
-    if not cursor:
-        return None
-    try:
-        return time_key(cursor)
-    except ValueError as exc:
-        raise Invalid(str(exc), field="cursor") from None
+    return read_cursor(cursor, time_key, lambda message: Invalid(message, field="cursor"))
 
 
 def next_cursor(key: Key | None) -> str | None:

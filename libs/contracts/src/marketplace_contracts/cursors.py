@@ -1,4 +1,5 @@
-"""Opaque keyset cursors (pure): the sort key of the last item of a page, url-safe.
+"""Opaque keyset cursors of every list the services serve (pure): the sort key of the last
+item of a page, url-safe.
 
 A page of a list answers "the items after this key", so it costs the same at any depth and
 nothing is counted. The cursor is the key as a JSON array in url-safe base64 without
@@ -11,6 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+K = TypeVar("K")
 
 REFUSED = "not a cursor of this list: take it from the `next` of a page"
 
@@ -40,6 +46,8 @@ def time_key(cursor: str) -> tuple[float, str]:
     ts, item_id = _decode(cursor, 2)
     if isinstance(ts, bool) or not isinstance(ts, int | float) or not isinstance(item_id, str):
         raise ValueError(REFUSED)
+    if not math.isfinite(ts):
+        raise ValueError(REFUSED)
     return (float(ts), item_id)
 
 
@@ -53,3 +61,16 @@ def name_key(cursor: str) -> tuple[str, str]:
     if not isinstance(name, str) or not isinstance(item_id, str):
         raise ValueError(REFUSED)
     return (name, item_id)
+
+
+def read_cursor(
+    cursor: str | None, parse: Callable[[str], K], refuse: Callable[[str], Exception]
+) -> K | None:
+    """The key of a request's `cursor` (None for the first page); a cursor `parse` does
+    not take is refused with `refuse(message)`, the service's own 422 naming `cursor`."""
+    if not cursor:
+        return None
+    try:
+        return parse(cursor)
+    except ValueError as exc:
+        raise refuse(str(exc)) from None
