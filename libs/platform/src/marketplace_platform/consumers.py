@@ -131,14 +131,19 @@ class EventDispatcher:
 
 
 class DeadLetters:
-    """Publishes a message that cannot be handled to its topic's dead-letter twin."""
+    """Publishes a message that cannot be handled to its topic's dead-letter twin.
 
-    def __init__(self, broker: KafkaBroker, consumer: str) -> None:
-        self.broker = broker
+    It holds no broker: the caller passes the one it consumed the message from, so that
+    the dead-letter middleware can be given to the broker when the broker is created.
+    """
+
+    def __init__(self, consumer: str) -> None:
         self.consumer = consumer
         self.count = 0
 
-    async def send(self, record: Any, reason: str, error: BaseException | None) -> None:
+    async def send(
+        self, broker: KafkaBroker, record: Any, reason: str, error: BaseException | None
+    ) -> None:
         headers = {
             k: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
             for k, v in (record.headers or ())
@@ -152,7 +157,7 @@ class DeadLetters:
             "dlq_consumer": self.consumer,
             "dlq_at": datetime.now(UTC).isoformat(),
         }
-        await self.broker.publish(
+        await broker.publish(
             record.value if record.value is not None else b"",
             topic=record.topic + DEAD_LETTER_SUFFIX,
             key=record.key,
@@ -248,7 +253,11 @@ def dead_letter_middleware(
                     )
                     return await _retry_later()
                 failures.pop(where, None)
-            await dead_letters.send(record, poison_reason(record, exc_val), exc_val)
+            # FastStream puts the consuming broker in each message's context.
+            broker: KafkaBroker | None = self.context.get_local("broker")
+            if broker is None:
+                raise RuntimeError("no broker in the message context to dead-letter through")
+            await dead_letters.send(broker, record, poison_reason(record, exc_val), exc_val)
             return True  # handled: the ack policy commits the offset and moves on
 
     async def _retry_later() -> bool:

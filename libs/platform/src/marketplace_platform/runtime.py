@@ -63,14 +63,17 @@ class ServiceRuntime:
         self.client: AsyncMongoClient[Document] = create_client(settings)
         self.db: AsyncDatabase[Document] = self.client[settings.database_name]
         self.consumer_name = settings.service_name
-        # The broker is created first so that dead letters can publish through it; its
-        # middleware is bound to the DeadLetters instance below.
+        # Wired one way: the dead-letter middleware (innermost, after observability's) is
+        # given to the broker, and publishes through the broker in each message's context.
         self.observability = Observability(settings.service_name)
+        self.dead_letters = DeadLetters(self.consumer_name)
         self.broker: KafkaBroker = create_broker(
-            settings, middlewares=self.observability.broker_middlewares()
+            settings,
+            middlewares=[
+                *self.observability.broker_middlewares(),
+                dead_letter_middleware(self.dead_letters),
+            ],
         )
-        self.dead_letters = DeadLetters(self.broker, self.consumer_name)
-        self.broker.add_middleware(dead_letter_middleware(self.dead_letters))
         self.publisher = EventPublisher(self.broker, self.topics)
         self.processed = ProcessedEvents(self.db, timedelta(days=settings.processed_retention_days))
         self.relay = OutboxRelay(
@@ -293,7 +296,7 @@ def subscribe_batch(
                 event = CloudEvent.model_validate_json(record.value or b"")
                 payload = event.payload()
             except ValueError as exc:  # not JSON, not a CloudEvent, unknown type, schema
-                await dead_letters.send(record, poison_reason(record, exc), exc)
+                await dead_letters.send(runtime.broker, record, poison_reason(record, exc), exc)
                 continue
             if event.type in dispatcher.handlers:
                 good.append((record, payload, event))
@@ -324,7 +327,7 @@ def subscribe_batch(
                 if is_transient(exc):
                     raise
                 if isinstance(exc, MESSAGE_ERRORS) or attempt == unexpected_attempts:
-                    await dead_letters.send(record, poison_reason(record, exc), exc)
+                    await dead_letters.send(runtime.broker, record, poison_reason(record, exc), exc)
                     return
                 await asyncio.sleep(0.2 * attempt)
 

@@ -1,26 +1,9 @@
 """Run the suppliers service: `uv run python -m suppliers`."""
 
-from __future__ import annotations
-
-import uvicorn
-
-from marketplace_platform.logs import configure_logging
+from marketplace_platform.serve import serve
 
 from .bootstrap import build
 from .settings import SuppliersSettings
 
-
-def main() -> None:
-    settings = SuppliersSettings()
-    configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(
-        build(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
-
-
 if __name__ == "__main__":
-    main()
+    serve(build, SuppliersSettings())
