@@ -63,6 +63,16 @@ async def test_trace_context_travels_through_kafka_and_metrics_are_exposed(
                 },
             )
             assert solution.status_code == 201, solution.text
+            # The solution is in matching's index before the need is published, so the
+            # match is found by the need's event and must carry the need's trace (found by
+            # the solution's event instead, it would rightly carry the solution's).
+            deadline = asyncio.get_running_loop().time() + 60
+            while True:
+                stats = (await client.get(services["matching"].url + "/v1/stats")).json()
+                if stats["handled"].get("solution.published.v1", 0) >= 1:
+                    break
+                assert asyncio.get_running_loop().time() < deadline, stats
+                await asyncio.sleep(0.2)
             buyer = auth("karlstad", "buyer")
             need = await client.post(
                 services["needs"].url + "/v1/needs",
