@@ -6,14 +6,14 @@
 For each size (needs; solutions, subscriptions and inbox entries in proportion to the
 national volumes, see `bench.scale_data`): the size's databases are seeded once and found
 again next time (`bench.scale_seed`); the needs and suppliers services start as processes
-on them (`bench.scale_services`); then each read below is called one call at a time, with
-development tokens and ids, orgs and filters drawn from the seeded data (organisations in
-proportion to how much they hold), after one untimed warm-up call. A read stops after
-`--calls` calls or `--read-budget` seconds, and a call that takes longer than
-`--call-timeout` ends its read: such reads are reported as `capped` or `timed_out` with
-the calls that finished. The two writes (publishing a seeded draft, moving a published
-need one phase on) use each need once; the needs they changed are put back as seeded when
-the services have stopped, so that the cache stays as seeded.
+on them (`bench.scale_services`); then each read of `bench.scale_reads` is called one call
+at a time, with development tokens and ids, orgs and filters drawn from the seeded data
+(organisations in proportion to how much they hold), after one untimed warm-up call. A
+read stops after `--calls` calls or `--read-budget` seconds, and a call that takes longer
+than `--call-timeout` ends its read: such reads are reported as `capped` or `timed_out`
+with the calls that finished. The two writes (publishing a seeded draft, moving a
+published need one phase on) use each need once; the needs they changed are put back as
+seeded when the services have stopped, so that the cache stays as seeded.
 
 Targets, printed beside the figures: every read's median <= 50 ms and p99 <= 200 ms at
 100 000 needs, and its median at most 2x its median at 1 000 (growth); the writes'
@@ -26,13 +26,11 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import statistics
 import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,10 +45,10 @@ from bench.common import (
     scale_database_url,
     write_json,
 )
+from bench.scale_reads import CALL_TIMEOUT_S, Callers, Read, _auth, reads
 
 CALLS = 50
 READ_BUDGET_S = 30.0
-CALL_TIMEOUT_S = 30.0
 START_TIMEOUT_S = 900.0
 TARGETS = {"median_ms": 50.0, "p99_ms": 200.0, "growth": 2.0, "write_median_ms": 50.0}
 WRITES = ("needs.publish", "needs.phase")
@@ -60,259 +58,7 @@ def log(message: str) -> None:
     print(f"[scale] {message}", flush=True)
 
 
-# --- what is called --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    url: str
-    token: str
-    params: dict[str, Any] | None = None
-    body: dict[str, Any] | None = None
-
-
-class Callers:
-    """Tokens, ids, orgs and filters for the calls, drawn from the seeded samples."""
-
-    def __init__(self, samples: dict[str, Any], needs_url: str, suppliers_url: str) -> None:
-        self.samples = samples
-        self.needs = needs_url
-        self.suppliers = suppliers_url
-        self.rng = random.Random(7)
-        self._tokens: dict[tuple[str, str, str | None], str] = {}
-        self.used: dict[str, list[str]] = {}  # the needs each write changed
-
-    def token(self, org: str, role: str, home: str | None = None) -> str:
-        from marketplace_platform.auth import mint_token
-        from marketplace_platform.settings import DEV_JWT_SECRET
-
-        key = (org, role, home)
-        if key not in self._tokens:
-            self._tokens[key] = mint_token(
-                DEV_JWT_SECRET, org=org, role=role, municipality_code=home
-            )
-        return self._tokens[key]
-
-    def pick(self, kind: str) -> Any:
-        return self.rng.choice(self.samples[kind])
-
-    def weighted_org(self, counts_kind: str) -> str:
-        """An organisation in proportion to what it holds (a busy one reads more)."""
-        counts: dict[str, int] = self.samples[counts_kind]
-        return self.rng.choices(list(counts), list(counts.values()))[0]
-
-    def buyer(self) -> str:
-        who = self.pick("buyers")
-        return self.token(who["org"], "buyer", who["home"])
-
-    def supplier(self, org: str | None = None) -> str:
-        return self.token(org or self.pick("solution_suppliers"), "supplier")
-
-    def once(self, write: str, kind: str, i: int) -> dict[str, Any] | None:
-        """The i-th seeded need of a kind, for a write that may change each need once."""
-        values = self.samples.get(kind) or []
-        if i >= len(values):
-            return None
-        self.used.setdefault(write, []).append(values[i]["id"])
-        return dict(values[i])
-
-
-MakeCall = Callable[[Callers, int, httpx.AsyncClient], Awaitable[Call | None]]
-
-
-@dataclass(frozen=True)
-class Read:
-    name: str
-    what: str
-    make: MakeCall
-
-
-def _get(
-    base: Callable[[Callers], str], path: str | Callable[[Callers], str], **fixed: Any
-) -> MakeCall:
-    """A GET whose path and params (and `_token`, the caller) may draw from the samples."""
-
-    async def make(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
-        params = {k: (v(c) if callable(v) else v) for k, v in fixed.items()}
-        token = params.pop("_token")
-        url = base(c) + (path(c) if callable(path) else path)
-        return Call("GET", url, token, params or None)
-
-    return make
-
-
-def needs_url(c: Callers) -> str:
-    return c.needs
-
-
-def suppliers_url(c: Callers) -> str:
-    return c.suppliers
-
-
-async def _second_page(c: Callers, i: int, client: httpx.AsyncClient) -> Call | None:
-    """Page two of a list (unfiltered, by phase or by county): page one is asked first,
-    untimed, for its cursor."""
-    token = c.buyer()
-    narrowed = [{"phase": c.pick("phase")}, {"region": c.pick("region")[:2]}][i % 2]
-    for filters in (narrowed, {}):  # unfiltered when the narrowed list has one page only
-        first = await client.get(
-            f"{c.needs}/v1/needs", params=filters, headers=_auth(token), timeout=CALL_TIMEOUT_S
-        )
-        cursor = first.json().get("next") if first.status_code == 200 else None
-        if cursor:
-            return Call("GET", f"{c.needs}/v1/needs", token, {**filters, "cursor": cursor})
-    return None
-
-
-async def _publish(c: Callers, i: int, client: httpx.AsyncClient) -> Call | None:
-    need = c.once("needs.publish", "drafts", i)
-    if need is None:
-        return None
-    token = c.token(need["org"], "buyer", need["home"])
-    return Call("POST", f"{c.needs}/v1/needs/{need['id']}/publish", token)
-
-
-async def _move(c: Callers, i: int, client: httpx.AsyncClient) -> Call | None:
-    need = c.once("needs.phase", "movable", i)
-    if need is None:
-        return None
-    token = c.token(need["org"], "buyer", need["home"])
-    body = {"phase": need["to"], "reason": None}
-    return Call("POST", f"{c.needs}/v1/needs/{need['id']}/phase", token, body=body)
-
-
-def _need_id(c: Callers) -> str:
-    return f"/v1/needs/{c.pick('published')['id']}"
-
-
-async def _matches(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
-    need = c.pick("with_matches")  # read by its owner: the owner and co-signers may
-    token = c.token(need["org"], "buyer", need["home"])
-    return Call("GET", f"{c.needs}/v1/needs/{need['id']}/matches", token)
-
-
-def _inbox(base: Callable[[Callers], str], side: str, unread: bool) -> MakeCall:
-    async def make(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
-        org = c.weighted_org(f"{side}_entries")
-        token = c.token(org, side) if side == "supplier" else c.token(org, "buyer", None)
-        return Call("GET", base(c) + "/v1/inbox", token, {"unread": "true"} if unread else None)
-
-    return make
-
-
-async def _subscriptions(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
-    org = c.weighted_org("subscribers")
-    return Call("GET", f"{c.suppliers}/v1/subscriptions", c.supplier(org))
-
-
-def reads() -> list[Read]:
-    buyer, supplier = Callers.buyer, Callers.supplier
-    return [
-        Read("needs.list", "GET /v1/needs", _get(needs_url, "/v1/needs", _token=buyer)),
-        Read(
-            "needs.list.cpv",
-            "GET /v1/needs?cpv=<2-5 digits>",
-            _get(needs_url, "/v1/needs", _token=buyer, cpv=lambda c: c.pick("cpv")),
-        ),
-        Read(
-            "needs.list.region",
-            "GET /v1/needs?region=<county or municipality>",
-            _get(needs_url, "/v1/needs", _token=buyer, region=lambda c: c.pick("region")),
-        ),
-        Read(
-            "needs.list.phase",
-            "GET /v1/needs?phase=<phase>",
-            _get(needs_url, "/v1/needs", _token=buyer, phase=lambda c: c.pick("phase")),
-        ),
-        Read(
-            "needs.list.q",
-            "GET /v1/needs?q=<a title word>",
-            _get(needs_url, "/v1/needs", _token=buyer, q=lambda c: c.pick("need_words")),
-        ),
-        Read("needs.list.page2", "GET /v1/needs?cursor=<page 1's next>", _second_page),
-        Read("needs.mine", "GET /v1/needs/mine", _get(needs_url, "/v1/needs/mine", _token=buyer)),
-        Read("needs.get", "GET /v1/needs/{id}", _get(needs_url, _need_id, _token=buyer)),
-        Read("needs.matches", "GET /v1/needs/{id}/matches (owner)", _matches),
-        Read("buyer.inbox", "GET /v1/inbox (buyer)", _inbox(needs_url, "buyer", False)),
-        Read(
-            "buyer.inbox.unread",
-            "GET /v1/inbox?unread=true (buyer)",
-            _inbox(needs_url, "buyer", True),
-        ),
-        Read(
-            "supplier.inbox", "GET /v1/inbox (supplier)", _inbox(suppliers_url, "supplier", False)
-        ),
-        Read(
-            "supplier.inbox.unread",
-            "GET /v1/inbox?unread=true (supplier)",
-            _inbox(suppliers_url, "supplier", True),
-        ),
-        Read(
-            "solutions.list",
-            "GET /v1/solutions",
-            _get(suppliers_url, "/v1/solutions", _token=supplier),
-        ),
-        Read(
-            "solutions.list.cpv",
-            "GET /v1/solutions?cpv=<2-4 digits>",
-            _get(
-                suppliers_url,
-                "/v1/solutions",
-                _token=supplier,
-                cpv=lambda c: c.pick("solution_cpv"),
-            ),
-        ),
-        Read(
-            "solutions.list.region",
-            "GET /v1/solutions?region=<served region>",
-            _get(
-                suppliers_url,
-                "/v1/solutions",
-                _token=supplier,
-                region=lambda c: c.pick("solution_region"),
-            ),
-        ),
-        Read(
-            "solutions.list.supplier",
-            "GET /v1/solutions?supplier=<org>",
-            _get(
-                suppliers_url,
-                "/v1/solutions",
-                _token=supplier,
-                supplier=lambda c: c.pick("solution_suppliers"),
-            ),
-        ),
-        Read(
-            "solutions.list.q",
-            "GET /v1/solutions?q=<a description word>",
-            _get(
-                suppliers_url,
-                "/v1/solutions",
-                _token=supplier,
-                q=lambda c: c.pick("solution_words"),
-            ),
-        ),
-        Read(
-            "solutions.get",
-            "GET /v1/solutions/{id}",
-            _get(
-                suppliers_url,
-                lambda c: f"/v1/solutions/{c.pick('solutions')}",
-                _token=supplier,
-            ),
-        ),
-        Read("subscriptions.list", "GET /v1/subscriptions", _subscriptions),
-        Read("needs.publish", "POST /v1/needs/{draft}/publish", _publish),
-        Read("needs.phase", "POST /v1/needs/{id}/phase (one phase on)", _move),
-    ]
-
-
 # --- timing ------------------------------------------------------------------------------
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -418,8 +164,9 @@ async def measure(running: Any, samples: dict[str, Any], settings: argparse.Name
 async def run_size(size: int, settings: argparse.Namespace, url: str) -> dict[str, Any]:
     from pymongo import AsyncMongoClient
 
-    from bench.scale_seed import Databases, ensure_seeded, repair_lookup_indexes
+    from bench.scale_seed import ensure_seeded
     from bench.scale_services import services_on
+    from bench.scale_store import Databases, repair_lookup_indexes
 
     t = time.perf_counter()
     marker = await ensure_seeded(size, url, log=log)

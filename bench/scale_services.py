@@ -83,7 +83,7 @@ async def services_on(
     """Both services on `scale<size>_needs` and `scale<size>_suppliers`, healthy, with
     `topics` (logical name: CloudEvents as JSON) on Kafka first; `code`: another copy of
     the repository to run them from (e.g. `git archive HEAD`), else this checkout."""
-    from bench.scale_seed import database_names
+    from bench.scale_store import database_names
     from tests.support.infra import start_service, unique
 
     prefix = unique(f"scale{size}")

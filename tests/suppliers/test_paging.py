@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.suppliers.conftest import SOLUTION, alert_payload, bootstrap
 from tests.suppliers.support import auth, event_of, eventually, publish
-from tests.suppliers.test_service import SOLUTION, alert_payload, bootstrap
 from tests.support.infra import ServiceHandle, start_service, unique, wait_healthy
 
 pytestmark = pytest.mark.infra
