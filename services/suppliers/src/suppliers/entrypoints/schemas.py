@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from marketplace_contracts.events import Maturity, Phase
 
+from ..domain.catalogue import UPDATABLE
+
 # --- examples ------------------------------------------------------------------------------
 
 SOLUTION_EXAMPLE: dict[str, Any] = {
@@ -200,20 +202,7 @@ class SolutionIn(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {
-                    k: SOLUTION_EXAMPLE[k]
-                    for k in (
-                        "name",
-                        "description",
-                        "cpv_codes",
-                        "regions",
-                        "maturity",
-                        "tags",
-                        "price_model",
-                        "languages",
-                    )
-                }
-                | {"cpv_codes": ["80500000-9"]}
+                {k: SOLUTION_EXAMPLE[k] for k in UPDATABLE} | {"cpv_codes": ["80500000-9"]}
             ]
         },
     )
