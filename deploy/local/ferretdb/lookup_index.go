@@ -22,7 +22,6 @@ import (
 
 type fileState struct {
 	changed time.Time
-	indexed map[string]bool
 }
 
 func keepLookupIndexes(ctx context.Context, dataDir string, logger *slog.Logger) {
@@ -40,13 +39,13 @@ func keepLookupIndexes(ctx context.Context, dataDir string, logger *slog.Logger)
 			changed := lastChange(path)
 			state := seen[path]
 			if state == nil {
-				state = &fileState{indexed: map[string]bool{}}
+				state = &fileState{}
 				seen[path] = state
 			}
 			if !changed.After(state.changed) {
 				continue
 			}
-			if err := indexTables(ctx, path, state.indexed); err != nil {
+			if err := indexTables(ctx, path); err != nil {
 				logger.Debug("lookup index keeper: will retry", "file", path, "error", err)
 				continue
 			}
@@ -67,7 +66,7 @@ func lastChange(path string) time.Time {
 	return newest
 }
 
-func indexTables(ctx context.Context, path string, indexed map[string]bool) error {
+func indexTables(ctx context.Context, path string) error {
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
@@ -90,8 +89,24 @@ func indexTables(ctx context.Context, path string, indexed map[string]bool) erro
 		tables = append(tables, table)
 	}
 	rows.Close()
+	// Which lookup indexes exist now: a collection (or a whole database) dropped and made
+	// again under the same name has a table of the same name without its index.
+	existing := map[string]bool{}
+	names, err := db.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'index'")
+	if err != nil {
+		return err
+	}
+	for names.Next() {
+		var name string
+		if err := names.Scan(&name); err != nil {
+			names.Close()
+			return err
+		}
+		existing[name] = true
+	}
+	names.Close()
 	for _, table := range tables {
-		if indexed[table] {
+		if existing[table+"_id_lookup"] {
 			continue
 		}
 		quoted := strings.ReplaceAll(table, `"`, `""`)
@@ -105,7 +120,6 @@ func indexTables(ctx context.Context, path string, indexed map[string]bool) erro
 			}
 			return err
 		}
-		indexed[table] = true
 	}
 	return nil
 }
