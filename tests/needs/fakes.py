@@ -35,6 +35,7 @@ from needs.adapters.repository import (
     NEEDS,
     AlreadyExists,
     _match_fields,
+    _opportunity_fields,
     need_from_doc,
     need_to_doc,
 )
@@ -209,21 +210,7 @@ class FakeInbox:
 
     async def upsert_opportunity(self, opp: ScalingOpportunity, at: datetime) -> Document:
         at = stored(at)
-        fields = {
-            "need_id": opp.need_id,
-            "need_title": opp.need_title,
-            "buyer_org": opp.buyer_org,
-            "solution_id": opp.solution_id,
-            "solution_name": opp.solution_name,
-            "supplier_org": opp.supplier_org,
-            "adoption_count": opp.adoption_count,
-            "deployments": [d.model_dump(mode="json") for d in opp.deployments],
-            "score": opp.score,
-            "reasons": [r.model_dump(mode="json") for r in opp.reasons],
-            "triggered_by": opp.triggered_by,
-            "updated_at": at,
-            "kind": "scaling",
-        }
+        fields = {**_opportunity_fields(opp, at), "kind": "scaling"}
         held = self.docs.get(opp.opportunity_id) or {
             "_id": opp.opportunity_id,
             "created_at": at,

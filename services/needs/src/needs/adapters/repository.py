@@ -180,6 +180,23 @@ def _reasons(payload: MatchFound | ScalingOpportunity) -> list[Document]:
     return [r.model_dump(mode="json") for r in payload.reasons]
 
 
+def _opportunity_fields(opp: ScalingOpportunity, at: datetime) -> Document:
+    return {
+        "need_id": opp.need_id,
+        "need_title": opp.need_title,
+        "buyer_org": opp.buyer_org,
+        "solution_id": opp.solution_id,
+        "solution_name": opp.solution_name,
+        "supplier_org": opp.supplier_org,
+        "adoption_count": opp.adoption_count,
+        "deployments": [d.model_dump(mode="json") for d in opp.deployments],
+        "score": opp.score,
+        "reasons": _reasons(opp),
+        "triggered_by": opp.triggered_by,
+        "updated_at": at,
+    }
+
+
 def _match_fields(match: MatchFound, at: datetime) -> Document:
     return {
         "need_id": match.need_id,
@@ -242,20 +259,7 @@ class InboxRepository:
         return stored
 
     async def upsert_opportunity(self, opp: ScalingOpportunity, at: datetime) -> Document:
-        fields = {
-            "need_id": opp.need_id,
-            "need_title": opp.need_title,
-            "buyer_org": opp.buyer_org,
-            "solution_id": opp.solution_id,
-            "solution_name": opp.solution_name,
-            "supplier_org": opp.supplier_org,
-            "adoption_count": opp.adoption_count,
-            "deployments": [d.model_dump(mode="json") for d in opp.deployments],
-            "score": opp.score,
-            "reasons": _reasons(opp),
-            "triggered_by": opp.triggered_by,
-            "updated_at": at,
-        }
+        fields = _opportunity_fields(opp, at)
         return await self._upsert_entry(opp.opportunity_id, "scaling", fields, at)
 
     async def _upsert_entry(
