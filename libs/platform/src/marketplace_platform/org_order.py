@@ -150,7 +150,11 @@ class OrgOrder:
         dropped: list[str] = []
         for org in registry["orgs"]:
             async with document_lock(self.collection, _head_id(org)):
-                head = await self._head(org)
+                # Read as stored: pruning drops read references only, so it neither needs
+                # nor changes the unread counts `_head` would compute for an older head.
+                head = await self.collection.find_one({"_id": _head_id(org)})
+                if head is None:
+                    continue
                 for number in range(int(head["last"])):
                     if head["firsts"][number] >= cutoff:
                         break
