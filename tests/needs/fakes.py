@@ -29,6 +29,7 @@ from marketplace_contracts.events import (
     ScalingOpportunity,
     envelope,
 )
+from marketplace_platform.org_order import Ref
 from marketplace_platform.outbox import ConcurrentModification
 from needs.adapters.repository import (
     ADOPTIONS,
@@ -76,7 +77,7 @@ Interference = Callable[[], Awaitable[None]]
 
 
 class FakeNeeds:
-    """`NeedsRepository`: get, save (revision-guarded), get_many, list_of."""
+    """`NeedsRepository`: get, save (revision-guarded), get_many, own_refs."""
 
     def __init__(self, source: str = "/needs") -> None:
         self.source = source
@@ -125,12 +126,12 @@ class FakeNeeds:
         docs = [self.docs.get(i) for i in need_ids]
         return [need_from_doc(stored(d)) if d is not None else None for d in docs]
 
-    async def list_of(self, org: str, *, after: Key | None, limit: int) -> tuple[list[Need], bool]:
+    async def own_refs(self, org: str, *, after: Key | None, limit: int) -> tuple[list[Ref], bool]:
         # `after` is the service's own key (-created_ts, id); the order's key is (ts, id).
         order_after = (-after[0], after[1]) if after else None
-        ids, more = newest_first(self.own.get(org, {}), order_after, limit, lambda _: False)
-        found = await self.get_many(ids)
-        return [n for n in found if n is not None], more
+        own = self.own.get(org, {})
+        ids, more = newest_first(own, order_after, limit, lambda _: False)
+        return [Ref(i, own[i], False) for i in ids], more
 
 
 class FakeAdoptions:

@@ -93,12 +93,10 @@ async def test_the_read_paths_send_only_finds_that_the_database_answers_from_an_
         finds.recording = True
         await needs.get(drafts[0].id)
         await needs.get_many([n.id for n in drafts[:20]])
-        page, more = await needs.list_of("karlstad", after=None, limit=20)
-        assert len(page) == 20 and more
-        last = page[-1]
-        assert await needs.list_of(
-            "karlstad", after=(-last.created_at.timestamp(), last.id), limit=20
-        )
+        refs, more = await needs.own_refs("karlstad", after=None, limit=20)
+        assert len(refs) == 20 and more
+        last = refs[-1]
+        assert await needs.own_refs("karlstad", after=(-last.created_ts, last.entry_id), limit=20)
         for unread_only in (False, True):
             docs, more = await inbox.entries(
                 "karlstad", unread_only=unread_only, after=None, limit=20

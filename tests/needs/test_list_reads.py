@@ -1,20 +1,29 @@
-"""A list page reads a need again only when the listing holds a newer version (no I/O)."""
+"""List pages are answered from the listing's cards: a published need's card follows its
+events and is never read from the database; only drafts of `mine` are (no I/O here)."""
 
 from __future__ import annotations
 
-import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from marketplace_contracts.text.summary import summary_of
+from marketplace_platform.org_order import Ref
 from needs.domain.listing import NeedListing, listed_after
 from needs.domain.model import Need
-from needs.service.handlers import NeedsService
+from needs.service.handlers import Actor, NeedsService
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+PROBLEM = (
+    "Personalen inom äldreomsorgen behöver öva bemötande av personer med demenssjukdom "
+    "i svåra situationer, utan att det går ut över brukarna. Idag sker övningen på "
+    "arbetsplatsträffar med rollspel, vilket är svårt att schemalägga för nattpersonal "
+    "och vikarier. Vi söker ett sätt att träna som går att göra när det passar, på "
+    "svenska och andra språk som personalen talar, och som går att följa upp."
+)
 
 
 class CountingNeeds:
-    """Stands in for NeedsRepository.get_many, counting what it is asked for."""
+    """Stands in for NeedsRepository's reads, counting the needs it is asked for."""
 
     def __init__(self) -> None:
         self.stored: dict[str, Need] = {}
@@ -24,41 +33,89 @@ class CountingNeeds:
         self.asked += ids
         return [self.stored.get(i) for i in ids]
 
+    async def own_refs(
+        self, org: str, *, after: tuple[float, str] | None, limit: int
+    ) -> tuple[list[Ref], bool]:
+        own = sorted(
+            (n for n in self.stored.values() if n.buyer_org == org),
+            key=lambda n: (-n.created_at.timestamp(), n.id),
+        )
+        refs = [Ref(n.id, n.created_at.timestamp(), False) for n in own]
+        return refs[:limit], len(refs) > limit
 
-def published() -> tuple[Need, list[Any]]:
-    need = Need.draft(
+
+def drafted(title: str, at: datetime) -> Need:
+    return Need.draft(
         buyer_org="karlstad",
         by="anna",
-        now=NOW,
-        title="Träning för vårdpersonal",
-        problem="Personalen behöver öva bemötande.",
+        now=at,
+        title=title,
+        problem=PROBLEM,
         cpv_codes=["80500000"],
         municipality_code="1780",
     )
-    need.publish(org="karlstad", by="anna", now=NOW)
-    return need, need.take_events()
 
 
-async def test_a_page_is_read_once_until_the_listing_holds_a_newer_version() -> None:
+def publish_into(service: NeedsService, need: Need, at: datetime) -> None:
+    need.publish(org="karlstad", by="anna", now=at)
+    for event in need.take_events():
+        service.apply_to_listing(event, at)
+
+
+def search(service: NeedsService) -> Any:
+    return service.search(cpv=None, region=None, phase=None, q=None, cursor=None, limit=5)
+
+
+async def test_a_search_page_reads_nothing_and_shows_each_needs_card() -> None:
     listing, repo = NeedListing(), CountingNeeds()
     service = NeedsService(repo, None, None, listing)  # type: ignore[arg-type]
-    need, events = published()
-    for event in events:
-        service.apply_to_listing(event, NOW)
-    repo.stored[need.id] = copy.deepcopy(need)
+    need = drafted("Träning för vårdpersonal", NOW)
+    publish_into(service, need, NOW)
+    repo.stored[need.id] = need
 
-    page = await service.search(cpv=None, region=None, phase=None, q=None, cursor=None, limit=5)
-    assert [n.id for n in page.items] == [need.id] and repo.asked == [need.id]
-    await service.search(cpv=None, region=None, phase=None, q=None, cursor=None, limit=5)
-    assert repo.asked == [need.id]  # the same version: not read again
+    page = await search(service)
+    card = page.items[0]
+    assert repo.asked == []
+    assert (card.need_id, card.title, card.phase, card.status) == (
+        need.id,
+        "Träning för vårdpersonal",
+        "hypothesis",
+        "published",
+    )
+    assert card.summary == summary_of(PROBLEM) and card.summary.endswith("…")
+    assert card.cpv_codes == ("80500000",) and card.municipality_code == "1780"
+    assert card.published_at == NOW and card.organisations == 1
 
-    # Another instance moves it on: its event reaches this listing through Kafka.
-    need.move_to("validation", org="karlstad", by="anna", now=NOW, reason=None)
+
+async def test_a_card_follows_the_events_another_instance_wrote() -> None:
+    listing, repo = NeedListing(), CountingNeeds()
+    service = NeedsService(repo, None, None, listing)  # type: ignore[arg-type]
+    need = drafted("Träning för vårdpersonal", NOW)
+    publish_into(service, need, NOW)
+
+    later = NOW + timedelta(hours=1)
+    need.move_to("validation", org="karlstad", by="anna", now=later, reason=None)
+    need.cosign(org="hammaro", by="bo", now=later, municipality_code="1715")
     for event in need.take_events():
-        entry = listed_after(event, listing.get(need.id), event_time=NOW)
+        entry = listed_after(event, listing.get(need.id), event_time=later)
         assert entry is not None
         listing.put(entry)
-    repo.stored[need.id] = need
-    page = await service.search(cpv=None, region=None, phase=None, q=None, cursor=None, limit=5)
-    assert repo.asked == [need.id, need.id]
-    assert page.items[0].phase == "validation"
+
+    card = (await search(service)).items[0]
+    assert repo.asked == []
+    assert (card.phase, card.version, card.organisations) == ("validation", need.version, 2)
+    assert card.updated_at == later and card.published_at == NOW
+
+
+async def test_mine_reads_only_the_needs_the_listing_does_not_hold() -> None:
+    listing, repo = NeedListing(), CountingNeeds()
+    service = NeedsService(repo, None, None, listing)  # type: ignore[arg-type]
+    public = drafted("Publicerat behov", NOW)
+    publish_into(service, public, NOW)
+    draft = drafted("Utkast", NOW + timedelta(minutes=1))
+    repo.stored = {public.id: public, draft.id: draft}
+
+    page = await service.mine(Actor(org="karlstad", subject="anna"), cursor=None, limit=10)
+    assert [c.need_id for c in page.items] == [draft.id, public.id]  # newest created first
+    assert [c.status for c in page.items] == ["draft", "published"]
+    assert repo.asked == [draft.id]

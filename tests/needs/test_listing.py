@@ -42,6 +42,13 @@ def entry(i: int, **kw: object) -> Listed:
             ({"vard", "utbildning"} if i % 2 else {"snorojning"})
             | ({"rare"} if i % 50 == 0 else set())
         ),
+        "title": f"Behov {i}",
+        "summary": "Ett problem.",
+        "cpv_codes": ("80500000",) if i % 3 == 0 else ("72200000",),
+        "tags": (),
+        "language": "sv",
+        "organisations": 1,
+        "updated_ts": (T0 + timedelta(minutes=i // 2)).timestamp(),
     }
     fields.update(kw)
     return Listed(**fields)  # type: ignore[arg-type]

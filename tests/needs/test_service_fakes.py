@@ -128,7 +128,7 @@ async def test_publishing_stores_the_event_with_the_state_and_relays_it(world: W
     page = await world.service.search(
         cpv="805", region=None, phase=None, q=None, cursor=None, limit=5
     )
-    assert [n.id for n in page.items] == [need.id]
+    assert [n.need_id for n in page.items] == [need.id]
     with pytest.raises(RuleConflict):
         await world.service.publish(need.id, OWNER)
 
@@ -199,7 +199,7 @@ async def test_mine_pages_the_own_needs_newest_first_with_a_cursor(world: World)
     pages, cursor = [], None
     while True:
         page = await world.service.mine(OWNER, cursor, 2)
-        pages.append([n.id for n in page.items])
+        pages.append([n.need_id for n in page.items])
         if page.next is None:
             break
         cursor = page.next

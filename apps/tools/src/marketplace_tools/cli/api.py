@@ -115,7 +115,7 @@ def need_table(items: list[dict[str, Any]], lang: Lang, total: Any = None) -> No
             cpv_lines(n.get("cpv_codes"), lang, 0),
             str(n.get("phase")),
             str(n.get("status")),
-            str((n.get("demand") or {}).get("organisations", "")),
+            str(n.get("organisations", "")),
         )
     out.print(table)
 

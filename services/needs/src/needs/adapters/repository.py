@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
 from marketplace_platform.mongo import document_lock, retry_upsert, upsert_many
-from marketplace_platform.org_order import OrgOrder
+from marketplace_platform.org_order import OrgOrder, Ref
 from marketplace_platform.outbox import save
 
 from ..domain.model import (
@@ -150,16 +150,14 @@ class NeedsRepository:
         )
         return [need_from_doc(d) if d is not None else None for d in docs]
 
-    async def list_of(
+    async def own_refs(
         self, org: str, *, after: tuple[float, str] | None, limit: int
-    ) -> tuple[list[Need], bool]:
+    ) -> tuple[list[Ref], bool]:
         """An organisation's own needs, drafts included, newest first (keyset by created_at
-        and id); whether more follow."""
-        refs, more = await self.own.page(
+        and id, `after` as (-created_ts, id)): references only; whether more follow."""
+        return await self.own.page(
             org, unread_only=False, after=(-after[0], after[1]) if after else None, limit=limit
         )
-        found = await self.get_many([r.entry_id for r in refs])
-        return [n for n in found if n is not None], more
 
 
 class AdoptionsRepository:

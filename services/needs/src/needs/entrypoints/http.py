@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Query
 from sse_starlette import EventSourceResponse
@@ -14,7 +14,8 @@ from marketplace_platform.auth import CurrentPrincipal, Principal, require_role
 from marketplace_platform.live import InboxBroadcaster
 
 from ..domain.errors import InvalidInput
-from ..domain.model import Adoption, Need
+from ..domain.listing import NeedCard
+from ..domain.model import Adoption, Need, Status
 from ..service.handlers import Actor, InboxService, NeedsService, Page
 from .schemas import (
     AdoptionIn,
@@ -30,6 +31,7 @@ from .schemas import (
     NeedList,
     NeedOut,
     NeedPatch,
+    NeedSummaryOut,
     PhaseMove,
     ReasonOut,
     Withdrawal,
@@ -140,8 +142,31 @@ def need_out(need: Need) -> NeedOut:
     )
 
 
+def summary_out(card: NeedCard) -> NeedSummaryOut:
+    place = municipality(card.municipality_code)
+    return NeedSummaryOut(
+        id=card.need_id,
+        buyer_org=card.buyer_org,
+        title=card.title,
+        summary=card.summary,
+        cpv_codes=list(card.cpv_codes),
+        municipality_code=card.municipality_code,
+        municipality_name=place.name,
+        county_code=place.county_code,
+        nuts_code=nuts_code_of(place.county_code),
+        tags=list(card.tags),
+        language=card.language,
+        phase=card.phase,
+        status=cast(Status, card.status),
+        version=card.version,
+        organisations=card.organisations,
+        published_at=card.published_at,
+        updated_at=card.updated_at,
+    )
+
+
 def page_out(page: Page) -> NeedList:
-    return NeedList(items=[need_out(n) for n in page.items], next=page.next)
+    return NeedList(items=[summary_out(c) for c in page.items], next=page.next)
 
 
 def entry_out(doc: dict[str, Any]) -> InboxEntryOut:

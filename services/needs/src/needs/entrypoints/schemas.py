@@ -264,8 +264,30 @@ class NeedOut(BaseModel):
     published_at: datetime | None
 
 
+class NeedSummaryOut(BaseModel):
+    """A need as a list shows it; `GET /v1/needs/{id}` gives the whole need."""
+
+    id: str
+    buyer_org: str
+    title: str
+    summary: str = Field(description="the problem's opening, at most 280 characters")
+    cpv_codes: list[str]
+    municipality_code: str
+    municipality_name: str
+    county_code: str
+    nuts_code: str | None
+    tags: list[str]
+    language: str
+    phase: str
+    status: Literal["draft", "published", "withdrawn"]
+    version: int
+    organisations: int = Field(description="organisations behind the need, owner included")
+    published_at: datetime | None
+    updated_at: datetime
+
+
 class NeedList(BaseModel):
-    items: list[NeedOut]
+    items: list[NeedSummaryOut]
     next: str | None = Field(
         default=None, description="the `cursor` of the next page; null on the last page"
     )

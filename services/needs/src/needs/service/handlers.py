@@ -3,7 +3,6 @@ events in one write, then hand the events to the relay so they are on Kafka on r
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +36,9 @@ from ..domain.errors import InvalidInput, NotFoundError, NotPermitted, RuleConfl
 from ..domain.listing import (
     Key,
     ListQuery,
+    NeedCard,
     NeedListing,
+    card_of_need,
     listed_after,
 )
 from ..domain.model import Adoption, Need
@@ -46,7 +47,6 @@ from ..domain.text import query_terms
 Document = dict[str, Any]
 T = TypeVar("T")
 ATTEMPTS = 3
-RECENT_NEEDS = 20_000  # about 100 MB of needs kept for list pages
 
 
 def utc_now() -> datetime:
@@ -62,7 +62,7 @@ class Actor:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Need]
+    items: list[NeedCard]
     next: str | None  # the cursor of the next page; None on the last one
 
 
@@ -80,12 +80,6 @@ class NeedsService:
         self.relay = relay
         self.listing = listing
         self.clock = clock
-        # Needs of recent list pages, by id: the listing knows each one's current version,
-        # so a page whose needs did not change since is served without reading them again.
-        # A change that raises no version (a second implementation) is seen here at once
-        # but by another instance (MongoDB only) when the need next changes; a need's own
-        # page (GET /v1/needs/{id}) always reads it.
-        self._recent: OrderedDict[str, Need] = OrderedDict()
 
     def apply_to_listing(self, payload: Payload, at: datetime) -> None:
         """One event of the needs topic (or of this instance's own write) into the list."""
@@ -102,10 +96,19 @@ class NeedsService:
         return found[0]
 
     async def mine(self, actor: Actor, cursor: str | None, limit: int) -> Page:
+        """The caller's own needs, drafts included, newest created first: their order is
+        read from the database; the published ones' cards come from the listing, and only
+        the others (drafts, or needs another instance published a moment ago) are read."""
         after = _read_cursor(cursor)
-        items, more = await self.needs.list_of(actor.org, after=after, limit=limit)
-        last = items[-1] if items and more else None
-        return Page(items, cursor_of(own_key(last)) if last else None)
+        refs, more = await self.needs.own_refs(actor.org, after=after, limit=limit)
+        held = {r.entry_id: e.card() for r in refs if (e := self.listing.get(r.entry_id))}
+        missing = [r.entry_id for r in refs if r.entry_id not in held]
+        for need in await self.needs.get_many(missing):
+            if need is not None:
+                held[need.id] = card_of_need(need)
+        cards = [held[r.entry_id] for r in refs if r.entry_id in held]
+        last = refs[-1] if refs and more else None
+        return Page(cards, cursor_of((-last.created_ts, last.entry_id)) if last else None)
 
     async def search(
         self,
@@ -117,35 +120,11 @@ class NeedsService:
         cursor: str | None,
         limit: int,
     ) -> Page:
-        """Published needs, newest first: answered from the in-memory listing, then the
-        page's documents read by id (the one lookup FerretDB 1.x answers from an index)."""
+        """Published needs, newest first, answered from the in-memory listing alone."""
         query = list_query(cpv=cpv, region=region, phase=phase, q=q)
         ids, more = self.listing.page(query, after=_read_cursor(cursor), limit=limit)
-        items = await self._current(ids)
-        return Page(items, cursor_of(self.listing.key_of(ids[-1])) if more else None)
-
-    async def _current(self, ids: list[str]) -> list[Need]:
-        """The needs in their current version: remembered ones whose version the listing
-        still holds, the others read by `_id` (all at once) and remembered."""
-        held = {i: n for i in ids if (n := self._recent.get(i)) is not None and self._fresh(n)}
-        missing = [i for i in ids if i not in held]
-        for need in await self.needs.get_many(missing):
-            if need is not None:
-                held[need.id] = need
-                self._remember(need)
-        for need_id in held:
-            self._recent.move_to_end(need_id)
-        return [held[i] for i in ids if i in held]
-
-    def _fresh(self, need: Need) -> bool:
-        entry = self.listing.get(need.id)
-        return entry is not None and entry.version == need.version
-
-    def _remember(self, need: Need) -> None:
-        self._recent[need.id] = need
-        self._recent.move_to_end(need.id)
-        while len(self._recent) > RECENT_NEEDS:
-            self._recent.popitem(last=False)
+        cards = [entry.card() for i in ids if (entry := self.listing.get(i)) is not None]
+        return Page(cards, cursor_of(self.listing.key_of(ids[-1])) if more else None)
 
     # --- commands ------------------------------------------------------------------------
 
@@ -182,8 +161,6 @@ class NeedsService:
         need, result, events = await retry_on_conflict(
             attempt, attempts=ATTEMPTS, conflict=ConcurrentModification
         )
-        if need.id in self._recent:
-            self._remember(need)
         if events:
             # The buyer sees its change in the list at once; Kafka brings the same
             # events to every other instance (and here again, ignored by version).
@@ -308,11 +285,6 @@ def list_query(
 
 def _read_cursor(cursor: str | None) -> Key | None:
     return read_cursor(cursor, time_key, lambda message: InvalidInput(message, field="cursor"))
-
-
-def own_key(need: Need) -> Key:
-    """Where a need stands in its buyer's own list: newest draft first, then id."""
-    return (-need.created_at.timestamp(), need.id)
 
 
 def cpv_search_prefix(value: str) -> str:
