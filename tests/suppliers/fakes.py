@@ -79,9 +79,6 @@ class FakeSolutions:
     async def get(self, solution_id: str) -> StoredSolution | None:
         return self.stored.get(solution_id)
 
-    async def get_many(self, solution_ids: list[str]) -> list[StoredSolution | None]:
-        return [self.stored.get(i) for i in solution_ids]
-
     async def save(
         self,
         solution: Solution,

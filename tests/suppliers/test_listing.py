@@ -331,3 +331,45 @@ def test_the_openapi_examples_show_cursors_of_their_lists() -> None:
     ]:
         created = datetime.fromisoformat(shown["created_at"]).timestamp()
         assert time_key(cursor) == (created, shown["id"])
+
+
+class NoReads(FakeSolutions):
+    """Solutions that fail any read: a list page must be answered without one."""
+
+    async def get(self, solution_id: str) -> Any:
+        raise AssertionError(f"a list page read solution {solution_id}")
+
+
+async def test_a_catalogue_page_reads_nothing_and_shows_each_solutions_card() -> None:
+    catalogue = Catalogue(FakeProfiles(), NoReads(), FakeRelay(), "/suppliers")
+    await catalogue.apply_to_listing(
+        published(description="Ett äldre utkast.", price_model="licens")
+    )
+    await catalogue.apply_to_listing(
+        SolutionUpdated(**{**published(version=2).model_dump(), "adoption_count": 26})
+    )
+    [card] = (await catalogue.search(q="vård")).items
+    assert card["id"] == "s1" and card["version"] == 2 and card["adoption_count"] == 26
+    assert card["summary"] == "VR-utbildning för vårdpersonal"  # the newer state's text
+    assert (card["name"], card["supplier_org"], card["maturity"]) == (
+        "ViroteaED",
+        "acme",
+        "market-ready",
+    )
+    assert card["cpv_codes"] == ["80500000"] and card["regions"] == ["17"]
+    assert card["tags"] == ["digital-inclusion"] and card["status"] == "published"
+    await catalogue.apply_to_listing(
+        SolutionRetired(solution_id="s1", version=3, supplier_org="acme")
+    )
+    assert (await catalogue.search()).items == []
+    [retired] = (await catalogue.search(include_retired=True)).items
+    assert retired["status"] == "retired" and retired["adoption_count"] == 26
+
+
+async def test_a_card_shows_the_opening_of_a_long_description() -> None:
+    catalogue = Catalogue(FakeProfiles(), NoReads(), FakeRelay(), "/suppliers")
+    long_text = "VR-utbildning för vårdpersonal i äldreomsorgen. " * 20
+    await catalogue.apply_to_listing(published(description=long_text))
+    [card] = (await catalogue.search()).items
+    assert card["summary"].endswith("…") and len(card["summary"]) <= 280
+    assert long_text.startswith(card["summary"][:-1])

@@ -5,7 +5,6 @@ index; lists and searches come from the in-memory listing (`domain.listing`)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -155,10 +154,6 @@ class MongoSolutions:
         doc = await self.collection.find_one({"_id": solution_id}, {"outbox": 0})
         return None if doc is None else stored_solution(doc)
 
-    async def get_many(self, solution_ids: list[str]) -> list[StoredSolution | None]:
-        """Solutions by id, in the order asked, each read by `_id` alone and all at once."""
-        return list(await asyncio.gather(*(self.get(i) for i in solution_ids)))
-
     async def save(
         self,
         solution: Solution,
@@ -199,6 +194,6 @@ class MongoSolutions:
         """The solutions that satisfy the equality conditions of `query` (not its words),
         in no order. On no request path: FerretDB 1.x answers this filter by decoding every
         solution, so `GET /v1/solutions` is answered by the in-memory listing
-        (`domain.listing`) and `get_many`. For operators and checks of the stored fields."""
+        (`domain.listing`). For operators and checks of the stored fields."""
         cursor = self.collection.find(search_filter(query), {"outbox": 0})
         return [stored_solution(doc) async for doc in cursor]

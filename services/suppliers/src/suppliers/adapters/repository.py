@@ -86,9 +86,6 @@ class SolutionRepository(Protocol):
         """Append the deployment (adoption count, version and revision up by one, the event
         queued) if the solution is still at `previous.rev`; false if it changed."""
 
-    async def get_many(self, solution_ids: list[str]) -> list[StoredSolution | None]:
-        """By id, in the order asked (None for an id not stored)."""
-
 
 class SubscriptionRepository(Protocol):
     async def get(self, subscription_id: str) -> StoredSubscription | None: ...

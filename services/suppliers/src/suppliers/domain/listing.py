@@ -2,11 +2,12 @@
 
 FerretDB 1.x answers only a filter on `_id` alone from an index; any other filter, sort or
 count decodes the whole collection (seconds at 50 000 solutions). So `GET /v1/solutions` is
-answered here, from postings per filter value, and the database is asked only for the
-page's solutions, each by `_id`. The listing is fed from Kafka's solutions topic (compacted:
-the latest state of every solution, or its retirement) and from this instance's own writes
-at once (a supplier sees what it just published); both carry the solution's version, and an
-older one never overwrites a newer one.
+answered here, from postings per filter value; each entry also holds the solution's card
+(what a list shows of it: name, supplier, the description's opening, codes, regions,
+maturity, adoptions), so a page reads nothing from the database. The listing is fed from
+Kafka's solutions topic (compacted: the latest state of every solution, or its retirement)
+and from this instance's own writes at once (a supplier sees what it just published); both
+carry the solution's version, and an older one never overwrites a newer one.
 
 The filters are those of `search.SolutionQuery`, with the meaning the catalogue search has
 always had: a supplier; published solutions only unless retired ones are asked for; any of
@@ -28,12 +29,13 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from marketplace_contracts.events import Payload, SolutionRetired, SolutionState
 from marketplace_contracts.reference import swedish_sort_key
+from marketplace_contracts.text.summary import summary_of
 
 from .catalogue import Solution
 from .search import SolutionQuery, cpv_prefixes, searchable_text, text_words, words_occur
@@ -61,8 +63,8 @@ def sort_key(name: str, solution_id: str) -> Key:
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """What the list needs of one solution; `words` are the distinct words of its
-    searchable text, space-separated (`search.text_words`)."""
+    """What the list needs of one solution: its filters and its card's fields. `words`
+    are the distinct words of its searchable text, space-separated (`search.text_words`)."""
 
     solution_id: str
     version: int
@@ -73,6 +75,31 @@ class Listed:
     regions: tuple[str, ...]
     words: str
     key: Key
+    summary: str
+    cpv_codes: tuple[str, ...]
+    maturity: str
+    tags: tuple[str, ...]
+    price_model: str | None
+    languages: tuple[str, ...]
+    adoption_count: int
+
+    def card(self) -> dict[str, Any]:
+        """The solution as a list shows it; `GET /v1/solutions/{id}` gives it whole."""
+        return {
+            "id": self.solution_id,
+            "version": self.version,
+            "supplier_org": self.supplier_org,
+            "name": self.name,
+            "summary": self.summary,
+            "cpv_codes": list(self.cpv_codes),
+            "regions": list(self.regions),
+            "maturity": self.maturity,
+            "tags": list(self.tags),
+            "price_model": self.price_model,
+            "languages": list(self.languages),
+            "adoption_count": self.adoption_count,
+            "status": self.status,
+        }
 
     def postings(self) -> Iterator[tuple[str, str]]:
         yield STATUS, self.status
@@ -239,44 +266,34 @@ def _union(sets: Iterable[set[str]]) -> set[str]:
 # --- what feeds the listing ------------------------------------------------------------------
 
 
-def listed(
-    *,
-    solution_id: str,
-    version: int,
-    supplier_org: str,
-    status: str,
-    name: str,
-    description: str,
-    tags: Iterable[str],
-    cpv_codes: Iterable[str],
-    regions: Iterable[str],
-) -> Listed:
+def listed(state: Mapping[str, Any], *, status: str) -> Listed:
+    """The entry of a solution from its public state (`Solution.public_state`, or a
+    solution.* state event's fields)."""
+    solution_id, name = state["solution_id"], state["name"]
+    description, tags = state["description"], tuple(state.get("tags") or ())
     return Listed(
         solution_id=solution_id,
-        version=version,
-        supplier_org=supplier_org,
+        version=state["version"],
+        supplier_org=state["supplier_org"],
         status=status,
         name=name,
-        cpv_prefixes=tuple(cpv_prefixes(cpv_codes)),
-        regions=tuple(dict.fromkeys(regions)),
+        cpv_prefixes=tuple(cpv_prefixes(state["cpv_codes"])),
+        regions=tuple(dict.fromkeys(state["regions"])),
         words=" ".join(text_words(searchable_text(name, description, tags))),
         key=sort_key(name, solution_id),
+        summary=summary_of(description),
+        cpv_codes=tuple(state["cpv_codes"]),
+        maturity=state["maturity"],
+        tags=tags,
+        price_model=state.get("price_model"),
+        languages=tuple(state.get("languages") or ()),
+        adoption_count=state.get("adoption_count", 0),
     )
 
 
 def listed_from_solution(solution: Solution) -> Listed:
     """The entry of a solution as this instance just wrote it."""
-    return listed(
-        solution_id=solution.solution_id,
-        version=solution.version,
-        supplier_org=solution.supplier_org,
-        status=solution.status,
-        name=solution.name,
-        description=solution.description,
-        tags=solution.tags,
-        cpv_codes=solution.cpv_codes,
-        regions=solution.regions,
-    )
+    return listed(solution.public_state(), status=solution.status)
 
 
 def listed_after(event: Payload, held: Listed | None) -> Listed | None:
@@ -284,17 +301,7 @@ def listed_after(event: Payload, held: Listed | None) -> Listed | None:
     not tell it: a retirement of a solution not held (compaction kept only that record; the
     caller reads the solution by id), an event of another kind."""
     if isinstance(event, SolutionState):
-        return listed(
-            solution_id=event.solution_id,
-            version=event.version,
-            supplier_org=event.supplier_org,
-            status=PUBLISHED,
-            name=event.name,
-            description=event.description,
-            tags=event.tags,
-            cpv_codes=event.cpv_codes,
-            regions=event.regions,
-        )
+        return listed(event.model_dump(), status=PUBLISHED)
     if isinstance(event, SolutionRetired) and held is not None:
         return replace(held, version=event.version, status=RETIRED)
     return None

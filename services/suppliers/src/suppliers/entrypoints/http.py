@@ -26,6 +26,7 @@ from .schemas import (
     NEXT_EXAMPLE,
     PROFILE_EXAMPLE,
     REGIONS_HELP,
+    SOLUTION_CARD_EXAMPLE,
     SOLUTION_EXAMPLE,
     SUBSCRIPTION_EXAMPLE,
     SUBSCRIPTION_NEXT,
@@ -106,9 +107,10 @@ def build_router(
             "narrow the list, all of them at once. A page holds up to `limit` solutions; its "
             "`next` is the `cursor` of the following page, with the same filters (null on "
             "the last page). Pages are keyset: a page costs the same at any depth, and no "
-            "total is counted."
+            "total is counted. Each item is the solution's card (its description's opening "
+            "as `summary`, no deployments); `GET /v1/solutions/{id}` gives it whole."
         ),
-        responses=example(200, items(SOLUTION_EXAMPLE, NEXT_EXAMPLE)),
+        responses=example(200, items(SOLUTION_CARD_EXAMPLE, NEXT_EXAMPLE)),
     )
     async def list_solutions(  # noqa: PLR0917 - FastAPI query parameters
         _: CurrentPrincipal,

@@ -39,6 +39,15 @@ SOLUTION_EXAMPLE: dict[str, Any] = {
     "created_at": "2025-01-10T09:00:00+00:00",
     "updated_at": "2025-02-01T09:00:00+00:00",
 }
+# What a catalogue page shows of a solution: its card, without deployments or dates.
+SOLUTION_CARD_EXAMPLE: dict[str, Any] = {
+    **{
+        k: v
+        for k, v in SOLUTION_EXAMPLE.items()
+        if k not in {"deployments", "description", "created_at", "updated_at"}
+    },
+    "summary": SOLUTION_EXAMPLE["description"],
+}
 SUBSCRIPTION_EXAMPLE: dict[str, Any] = {
     "id": "a3e4b1c2-7d8e-4f90-a1b2-c3d4e5f60718",
     "supplier_org": "virtual-ed-ab",

@@ -261,21 +261,16 @@ class Catalogue:
         cursor: str | None = None,
         limit: int = 20,
     ) -> Page:
-        """A page of the catalogue in Swedish order of names: answered by the in-memory
-        listing, then the page's solutions read by `_id`, all at once."""
+        """A page of the catalogue in Swedish order of names, answered from the in-memory
+        listing alone: each solution's card (the whole solution is `get`)."""
         query = solution_query(
             cpv=cpv, region=region, q=q, supplier=supplier, include_retired=include_retired
         )
         ids, more = self.listing.page(query, after=key_of_cursor(cursor), limit=limit)
-        last = self.listing.get(ids[-1]) if more else None
+        listed = [entry for i in ids if (entry := self.listing.get(i)) is not None]
+        last = listed[-1] if more and listed else None
         following = name_cursor(last.name, last.solution_id) if last is not None else None
-        found = await self.solutions.get_many(ids)
-        items = [
-            public_solution(stored)
-            for stored in found
-            if stored is not None and (include_retired or stored.solution.status == "published")
-        ]
-        return Page(items, following)
+        return Page([entry.card() for entry in listed], following)
 
     # --- adoptions -----------------------------------------------------------------------
 
