@@ -10,7 +10,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from marketplace_contracts.events import NeedWithdrawn, envelope
-from marketplace_platform.outbox import outbox_entry
+from marketplace_platform.outbox import mark_pending, outbox_entry
 
 from .conftest import Needs, auth
 
@@ -47,6 +47,9 @@ async def test_the_sweeper_publishes_what_a_crash_left_pending(
     entry = outbox_entry("needs", pending)
     entry["queued_at"] = (datetime.now(UTC) - timedelta(seconds=30)).isoformat()
     needs = database(needs_service, mongo_client)["needs"]
+    # What a write leaves when its process dies before the publish: the marker, then the
+    # event in the outbox (`outbox.save` writes both, in that order).
+    await mark_pending(needs, need["id"], at=datetime.now(UTC) - timedelta(seconds=30))
     await needs.update_one({"_id": need["id"]}, {"$push": {"outbox": entry}})
     [event] = await needs_service.events("needs", lambda e: e.id == pending.id, timeout=15)
     assert event.type == "need.withdrawn.v1"

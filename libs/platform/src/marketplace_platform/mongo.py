@@ -161,14 +161,22 @@ async def guarded_update(
     missing field matches an expected None, as in a MongoDB filter.
     """
     async with document_lock(collection, doc_id):
-        if await filters_and_updates_are_atomic(collection.database.client):
-            result = await collection.update_one({"_id": doc_id, **expected}, update)
-            return result.matched_count == 1
-        held = await collection.find_one({"_id": doc_id}, dict.fromkeys(expected, 1))
-        if held is None or any(held.get(field) != value for field, value in expected.items()):
-            return False
-        await collection.update_one({"_id": doc_id}, update)
-        return True
+        return await guarded_update_locked(collection, doc_id, expected, update)
+
+
+async def guarded_update_locked(
+    collection: AsyncCollection[Document], doc_id: Any, expected: Document, update: Document
+) -> bool:
+    """`guarded_update` for a caller that holds the document's lock already (and writes
+    something else under it first)."""
+    if await filters_and_updates_are_atomic(collection.database.client):
+        result = await collection.update_one({"_id": doc_id, **expected}, update)
+        return result.matched_count == 1
+    held = await collection.find_one({"_id": doc_id}, dict.fromkeys(expected, 1))
+    if held is None or any(held.get(field) != value for field, value in expected.items()):
+        return False
+    await collection.update_one({"_id": doc_id}, update)
+    return True
 
 
 ONE_OFF_JOBS = "_one_off_jobs"

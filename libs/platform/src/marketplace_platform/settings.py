@@ -62,8 +62,8 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     # Outbox relay: how long an unpublished event may wait before the sweeper takes it;
-    # deferred publishes are retried every interval, a full sweep (a scan of every
-    # aggregate on FerretDB 1.x) runs at start and every full_sweep_s.
+    # deferred publishes are retried every interval; a sweep of the aggregates marked
+    # pending (`outbox.PENDING`, read by `_id`) runs at start and every full_sweep_s.
     # Shared names (MARKETPLACE_OUTBOX_*) for every service, like the connection fields.
     outbox_sweep_interval_s: float = Field(
         1.0, gt=0, validation_alias=AliasChoices("MARKETPLACE_OUTBOX_SWEEP_INTERVAL_S")

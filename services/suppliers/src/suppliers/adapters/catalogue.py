@@ -186,7 +186,7 @@ class MongoSolutions:
         if event is not None:
             topic, cloud_event = event
             update["$push"]["outbox"] = outbox.outbox_entry(topic, cloud_event)
-        return await guarded_update(
+        return await outbox.guarded_update_with_events(
             self.collection, previous.solution.solution_id, {"rev": previous.rev}, update
         )
 
