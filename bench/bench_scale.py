@@ -6,8 +6,9 @@
 For each size (needs; solutions, subscriptions and inbox entries in proportion to the
 national volumes, see `bench.scale_data`): the size's databases are seeded once and found
 again next time (`bench.scale_seed`); the needs and suppliers services start as processes
-on them (`bench.scale_services`); then each read of `bench.scale_reads` is called one call
-at a time, with development tokens and ids, orgs and filters drawn from the seeded data
+on them (`bench.scale_services`) and work through the seeded topics; once every consumer
+has caught up (steady state), each read of `bench.scale_reads` is called one call at a
+time, with development tokens and ids, orgs and filters drawn from the seeded data
 (organisations in proportion to how much they hold), after one untimed warm-up call. A
 read stops after `--calls` calls or `--read-budget` seconds, and a call that takes longer
 than `--call-timeout` ends its read: such reads are reported as `capped` or `timed_out`
@@ -190,6 +191,7 @@ async def run_size(size: int, settings: argparse.Namespace, url: str) -> dict[st
             async with services_on(
                 size,
                 Path(tmp),
+                mongodb_url=url,
                 topics=topics,
                 start_timeout_s=START_TIMEOUT_S,
                 code=settings.services_from,
@@ -199,6 +201,7 @@ async def run_size(size: int, settings: argparse.Namespace, url: str) -> dict[st
                 results, used = await measure(running, samples, settings)
                 services = {
                     "healthy_after_s": running.healthy_after_s,
+                    "consumers_caught_up_after_s": running.settled_after_s,
                     "produced_events": running.produced,
                     "topic_prefix": running.prefix,
                 }

@@ -35,18 +35,36 @@ ROOT = Path(__file__).resolve().parent.parent
 def scale_database_url() -> str:
     """The scale benchmark's own database: `MARKETPLACE_SCALE_MONGODB_URL`, or the FerretDB
     that `infra.sh scale-db` starts on data kept in the machine's cache, so the seeded
-    volumes outlive a clone (seeding 100 000 needs takes about an hour) and stay apart
+    volumes outlive a clone (seeding 100 000 needs takes over an hour) and stay apart
     from the test infrastructure."""
     url = os.environ.get("MARKETPLACE_SCALE_MONGODB_URL")
     if url:
         return url
     subprocess.run(["bash", str(ROOT / "deploy/local/infra.sh"), "scale-db"], check=True)
+    url = _scale_db_setting("MARKETPLACE_SCALE_MONGODB_URL")
+    if url is None:
+        raise RuntimeError("infra.sh scale-db wrote no MARKETPLACE_SCALE_MONGODB_URL")
+    return url
+
+
+def scale_database_files() -> Path:
+    """Where the scale benchmark's FerretDB keeps its SQLite files (`infra.sh scale-db`)."""
+    data = os.environ.get("MARKETPLACE_SCALE_DB_DATA") or _scale_db_setting(
+        "MARKETPLACE_SCALE_DB_DATA"
+    )
+    cache = Path(os.environ.get("MARKETPLACE_CACHE", Path.home() / ".cache" / "marketplace"))
+    return Path(data) if data else cache / "scale-db" / "data"
+
+
+def _scale_db_setting(name: str) -> str | None:
     state = Path(os.environ.get("MARKETPLACE_STATE", ROOT / ".local"))
-    for line in (state / "scale-db.env").read_text().splitlines():
-        name, _, value = line.partition("=")
-        if name == "MARKETPLACE_SCALE_MONGODB_URL":
+    env_file = state / "scale-db.env"
+    lines = env_file.read_text().splitlines() if env_file.exists() else []
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key == name:
             return value
-    raise RuntimeError("infra.sh scale-db wrote no MARKETPLACE_SCALE_MONGODB_URL")
+    return None
 
 
 # -- machine and statistics ---------------------------------------------------------------

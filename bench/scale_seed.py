@@ -64,7 +64,7 @@ def _log(message: str) -> None:
 # --- step 2: the services' first start ------------------------------------------------------
 
 
-async def first_start(dbs: Databases, marker: Document, log: Log) -> None:
+async def first_start(dbs: Databases, marker: Document, mongodb_url: str, log: Log) -> None:
     from bench.scale_services import services_on
 
     started = time.perf_counter()
@@ -75,7 +75,12 @@ async def first_start(dbs: Databases, marker: Document, log: Log) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="scale-first-start-") as tmp:
             async with services_on(
-                dbs.size, Path(tmp), topics={}, start_timeout_s=FIRST_START_TIMEOUT_S, log=log
+                dbs.size,
+                Path(tmp),
+                mongodb_url=mongodb_url,
+                topics={},
+                start_timeout_s=FIRST_START_TIMEOUT_S,
+                log=log,
             ) as running:
                 healthy = running.healthy_after_s
     finally:
@@ -149,7 +154,7 @@ async def ensure_seeded(
             await write_documents(dbs, marker, kinds, log)
         if not marker.get("first_start", {}).get("done"):
             log(f"size {size}: the services' first start (what they derive, once)")
-            await first_start(dbs, marker, log)
+            await first_start(dbs, marker, mongodb_url, log)
         if not marker.get("reads", {}).get("done"):
             await mark_reads(dbs, marker, log)
         marker["stored"] = await stored_counts(dbs)

@@ -24,6 +24,7 @@ from tests.support.infra import ServiceHandle
 
 # Production's full outbox sweep interval (the tests' start_service sets 3 s, which on
 # FerretDB 1.x reads every aggregate every 3 s and would dominate what is measured).
+SETTLE_TIMEOUT_S = 300.0
 FULL_SWEEP_S = str(ServiceSettings.model_fields["outbox_full_sweep_s"].default)
 
 
@@ -34,6 +35,7 @@ class RunningServices:
     prefix: str
     healthy_after_s: dict[str, float] = field(default_factory=dict)
     produced: dict[str, int] = field(default_factory=dict)
+    settled_after_s: float | None = None  # consumers caught up with the seeded topics
 
 
 async def _fill_topics(prefix: str, events_by_topic: dict[str, list[str]]) -> None:
@@ -52,6 +54,41 @@ async def _delete_topics(prefix: str) -> None:
     bootstrap = setting("KAFKA_BOOTSTRAP_SERVERS")
     ours = {t for t in await topic_names(bootstrap) if t.startswith(f"{prefix}.")}
     await delete_topics(bootstrap, ours)
+
+
+async def _settled(prefix: str, timeout: float) -> float | None:
+    """Seconds until every consumer group of the run (`<prefix>.<service>...`) has
+    committed the end of every topic it reads, twice in a row: a service that has just
+    become healthy still works through the seeded topics (each event a lookup and a
+    marker in the database), which is not what a person meets in steady state. None when
+    it does not happen within `timeout` (the reads are then measured anyway)."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from tests.support.infra import setting
+
+    bootstrap = setting("KAFKA_BOOTSTRAP_SERVERS")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    ends_of = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await admin.start()
+    await ends_of.start()
+    started, quiet = time.perf_counter(), 0
+    try:
+        while time.perf_counter() - started < timeout:
+            groups = [g[0] for g in await admin.list_consumer_groups()]
+            lag = 0
+            for group in (g for g in groups if g.startswith(f"{prefix}.")):
+                committed = await admin.list_consumer_group_offsets(group)
+                ends = await ends_of.end_offsets(list(committed))
+                lag += sum(max(0, ends[tp] - max(0, o.offset)) for tp, o in committed.items())
+            quiet = quiet + 1 if lag == 0 else 0
+            if quiet == 2:
+                return round(time.perf_counter() - started, 1)
+            await asyncio.sleep(1)
+        return None
+    finally:
+        await ends_of.stop()
+        await admin.close()
 
 
 async def _healthy(handle: ServiceHandle, started: float, timeout: float) -> float:
@@ -75,12 +112,14 @@ async def services_on(
     size: int,
     tmp: Path,
     *,
+    mongodb_url: str,
     topics: dict[str, list[str]],
     start_timeout_s: float,
     code: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> AsyncIterator[RunningServices]:
-    """Both services on `scale<size>_needs` and `scale<size>_suppliers`, healthy, with
+    """Both services on `scale<size>_needs` and `scale<size>_suppliers` of the database at
+    `mongodb_url` (the scale benchmark's own, not the tests'), healthy, with
     `topics` (logical name: CloudEvents as JSON) on Kafka first; `code`: another copy of
     the repository to run them from (e.g. `git archive HEAD`), else this checkout."""
     from bench.scale_store import database_names
@@ -101,17 +140,22 @@ async def services_on(
                 tmp,
                 topic_prefix=prefix,
                 database_name=names[service],
+                mongodb_url=mongodb_url,
                 extra_env=env,
             )
         waits = [_healthy(h, started, start_timeout_s) for h in handles.values()]
         after = dict(zip(handles, await asyncio.gather(*waits), strict=True))
         log(f"scale {size}: services healthy after {after} s (topic prefix {prefix})")
+        settled = await _settled(prefix, SETTLE_TIMEOUT_S) if topics else None
+        if topics:
+            log(f"scale {size}: consumers caught up after {settled} s more")
         yield RunningServices(
             handles["needs"].url,
             handles["suppliers"].url,
             prefix,
             after,
             {topic: len(events) for topic, events in topics.items()},
+            settled,
         )
     finally:
         for handle in handles.values():

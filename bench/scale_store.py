@@ -18,7 +18,6 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -92,7 +91,6 @@ def builders_fingerprint(s: SimpleNamespace) -> str:
 
 # --- FerretDB's lookup indexes ----------------------------------------------------------
 
-FERRETDB_DATA = Path(__file__).resolve().parents[1] / ".local" / "ferretdb" / "data"
 LOOKUP_INDEX = 'CREATE INDEX IF NOT EXISTS "{t}_id_lookup" ON "{t}" (_ferretdb_sjson->\'$._id\')'
 
 
@@ -108,9 +106,11 @@ def repair_lookup_indexes(size: int) -> list[str]:
     own statement to what it skipped; only for the local FerretDB on SQLite (a MongoDB
     needs none of it), and it changes nothing clients see.
     """
+    from bench.common import scale_database_files
+
     repaired = []
     for name in database_names(size).values():
-        path = FERRETDB_DATA / f"{name}.sqlite"
+        path = scale_database_files() / f"{name}.sqlite"
         if not path.exists():
             continue
         with sqlite3.connect(path, timeout=30) as db:

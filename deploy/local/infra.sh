@@ -210,7 +210,10 @@ cmd_scale_db() {
     local python="${MARKETPLACE_PYTHON:-$ROOT/.venv/bin/python}"
     "$python" "$HERE/wait_ready.py" --timeout "$READY_TIMEOUT" --mongo "mongodb://127.0.0.1:$port/" \
         || die "the scale benchmark's database did not become ready; see $home/ferretdb.log"
-    echo "MARKETPLACE_SCALE_MONGODB_URL=mongodb://127.0.0.1:$port/" >"$STATE/scale-db.env"
+    {
+        echo "MARKETPLACE_SCALE_MONGODB_URL=mongodb://127.0.0.1:$port/"
+        echo "MARKETPLACE_SCALE_DB_DATA=$home/data"
+    } >"$STATE/scale-db.env"
     say "scale benchmark database: mongodb://127.0.0.1:$port/"
 }
 
