@@ -152,6 +152,7 @@ class OutboxRelay:
         # interval, so an outage costs no scans.
         self._deferred: set[tuple[str, Any]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._existing_marked = False  # outboxes older than markers: see `sweep_once`
         self.published = 0
         self.swept = 0
 
@@ -221,7 +222,9 @@ class OutboxRelay:
         """Publish what is pending for longer than the grace period (after a crash): the
         aggregates marked pending, each read by `_id`. Marks, once, the outboxes written
         before markers existed (a scan of every aggregate, at the first start only)."""
-        await run_once(self.db, MARK_EXISTING_JOB, self._mark_existing)
+        if not self._existing_marked:  # asked of the database once per process
+            await run_once(self.db, MARK_EXISTING_JOB, self._mark_existing)
+            self._existing_marked = True
         now = datetime.now(UTC)
         total = 0
         for marker in await self._markers():
