@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from marketplace_platform.org_order import CHUNK, OrgOrder
+from marketplace_platform.org_order import CARD_CHUNK, CHUNK, OrgOrder, cards_of, entries_of
 from tests.support.infra import unique
 
 pytestmark = pytest.mark.infra
@@ -185,3 +185,84 @@ async def test_a_head_written_before_unread_counts_gets_them_at_its_next_write(
     head = await index.collection.find_one({"_id": "karlstad|head"})
     assert head is not None and head["unread"] == [0, 21]
     assert len(await all_pages(index, "karlstad", True, 20)) == 21
+
+
+def card(entry_id: str, **fields: Any) -> dict[str, Any]:
+    return {"_id": entry_id, "title": f"Lösning för {entry_id}", **fields}
+
+
+@pytest.fixture
+def carded(mongo_client: AsyncMongoClient[dict[str, Any]]) -> OrgOrder:
+    db = mongo_client[unique("carded").replace("-", "_")]
+    return OrgOrder(db["inbox_order"], chunk=CARD_CHUNK)
+
+
+async def test_a_card_order_pages_its_cards_and_keeps_the_newest_of_each(
+    carded: OrgOrder,
+) -> None:
+    added = entries(CARD_CHUNK * 3 + 4)
+    await carded.add("karlstad", added, cards={e: card(e, score=0.1) for e, _ in added})
+    first = added[0]
+    # A re-ranked match (in the oldest chunk) and a read (in the newest) renew their cards.
+    await carded.add("karlstad", [first], cards={first[0]: card(first[0], score=0.9)})
+    newest = added[-1]
+    await carded.mark_read("karlstad", *newest, card=card(newest[0], score=0.1, read=True))
+    pages: list[Any] = []
+    after = None
+    while True:
+        refs, more = await carded.page("karlstad", unread_only=False, after=after, limit=20)
+        pages += refs
+        if not more:
+            break
+        after = (refs[-1].created_ts, refs[-1].entry_id)
+    assert [r.entry_id for r in pages] == [e for e, _ in reversed(added)]
+    by_id = {r.entry_id: r.card for r in pages}
+    assert by_id[first[0]] == card(first[0], score=0.9)
+    assert by_id[newest[0]] == card(newest[0], score=0.1, read=True)
+    assert by_id[added[5][0]] == card(added[5][0], score=0.1)
+    chunks = await carded.collection.count_documents({"refs": {"$exists": True}})
+    assert chunks == 4  # CARD_CHUNK references each, the last holding four
+
+
+async def test_a_page_of_cards_reads_no_entries_and_an_older_reference_reads_its_own(
+    carded: OrgOrder,
+) -> None:
+    inbox = CountingReads(carded.collection.database["inbox"])
+    stored = [card(e, created_at=at) for e, at in entries(3)]
+    await inbox.insert_many(stored)
+    older = entries(1, 3)  # referenced before cards were kept
+    await inbox.insert_many([card(older[0][0], created_at=older[0][1])])
+    await carded.add("karlstad", older)
+    await carded.add(
+        "karlstad", [(d["_id"], d["created_at"]) for d in stored], cards=cards_of(stored)
+    )
+    refs, _ = await carded.page("karlstad", unread_only=False, after=None, limit=20)
+    docs = await entries_of(inbox, refs)  # type: ignore[arg-type]
+    assert [d["_id"] for d in docs] == ["e00003", "e00002", "e00001", "e00000"]
+    assert inbox.reads == ["e00003"]
+
+
+async def test_an_order_filled_without_cards_is_made_again_with_them_once(
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    db = mongo_client[unique("refill").replace("-", "_")]
+    inbox = db["inbox"]
+    docs = [
+        {**card(e), "buyer_org": "karlstad", "created_at": at, "read": n == 0}
+        for n, (e, at) in enumerate(entries(CARD_CHUNK * 5))
+    ]
+    await inbox.insert_many(docs)
+    plain = OrgOrder(db["inbox_order"])
+    assert await plain.fill_once(inbox.find({}), org="buyer_org", read="read") == len(docs)
+    carded = OrgOrder(db["inbox_order"], chunk=CARD_CHUNK)
+    filled = await carded.fill_once(inbox.find({}), org="buyer_org", read="read", version=2)
+    assert filled == len(docs)
+    assert await carded.fill_once(inbox.find({}), org="buyer_org", read="read", version=2) == 0
+    refs, _ = await carded.page("karlstad", unread_only=False, after=None, limit=1000)
+    assert [r.entry_id for r in refs] == [d["_id"] for d in reversed(docs)]
+    assert [r.card["title"] if r.card else None for r in refs] == [
+        d["title"] for d in reversed(docs)
+    ]
+    unread, _ = await carded.page("karlstad", unread_only=True, after=None, limit=1000)
+    assert len(unread) == len(docs) - 1
+    assert await db["inbox_order"].count_documents({"refs": {"$exists": True}}) == 5

@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
 from marketplace_platform.mongo import document_lock, retry_upsert, upsert_many
-from marketplace_platform.org_order import OrgOrder, Ref
+from marketplace_platform.org_order import CARD_CHUNK, OrgOrder, Ref, cards_of, entries_of
 from marketplace_platform.outbox import save
 
 from ..domain.model import (
@@ -222,20 +222,28 @@ class InboxRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.inbox = db[INBOX]
         self.matches = db[MATCHES]
-        self.order = OrgOrder(db[INBOX_ORDER])
+        # Each reference holds its entry as the inbox shows it: a page reads no entries.
+        self.order = OrgOrder(db[INBOX_ORDER], chunk=CARD_CHUNK)
 
     async def ensure_indexes(self) -> None:
-        await self._reference_entries_written_before_the_index()
+        await self._reference_entries_written_before_the_order()
 
-    async def _reference_entries_written_before_the_index(self) -> None:
-        fields = {"buyer_org": 1, "created_at": 1, "read": 1}
-        await self.order.fill_once(self.inbox.find({}, fields), org="buyer_org", read="read")
+    async def _reference_entries_written_before_the_order(self) -> None:
+        # Version 2: the references carry cards (an order of version 1 is made again).
+        await self.order.fill_once(self.inbox.find({}), org="buyer_org", read="read", version=2)
 
     async def _reference(self, stored: list[Document]) -> None:
-        by_org: dict[str, list[tuple[str, datetime]]] = {}
+        by_org: dict[str, list[Document]] = {}
         for doc in stored:
-            by_org.setdefault(doc["buyer_org"], []).append((doc["_id"], doc["created_at"]))
-        await asyncio.gather(*(self.order.add(org, e) for org, e in by_org.items()))
+            by_org.setdefault(doc["buyer_org"], []).append(doc)
+        await asyncio.gather(
+            *(
+                self.order.add(
+                    org, [(d["_id"], d["created_at"]) for d in docs], cards=cards_of(docs)
+                )
+                for org, docs in by_org.items()
+            )
+        )
 
     async def upsert_match(self, match: MatchFound, at: datetime) -> Document:
         return (await self.upsert_matches([match], at))[0]
@@ -281,10 +289,9 @@ class InboxRepository:
     async def entries(
         self, org: str, *, unread_only: bool, after: tuple[float, str] | None, limit: int
     ) -> tuple[list[Document], bool]:
-        """Newest first, from the organisation's inbox order; the entries read by `_id`."""
+        """Newest first, from the organisation's inbox order and the cards it holds."""
         refs, more = await self.order.page(org, unread_only=unread_only, after=after, limit=limit)
-        docs = await asyncio.gather(*(self.inbox.find_one({"_id": r.entry_id}) for r in refs))
-        return [d for d in docs if d is not None], more
+        return await entries_of(self.inbox, refs), more
 
     async def mark_read(self, org: str, entry_id: str, at: datetime) -> Document | None:
         doc = await self.inbox.find_one({"_id": entry_id})
@@ -292,8 +299,8 @@ class InboxRepository:
             return None
         if not doc.get("read"):
             await self.inbox.update_one({"_id": entry_id}, {"$set": {"read": True, "read_at": at}})
-            await self.order.mark_read(org, entry_id, doc["created_at"])
             doc = await self.inbox.find_one({"_id": entry_id}) or doc
+            await self.order.mark_read(org, entry_id, doc["created_at"], card=doc)
         return doc
 
     async def _merge_matches(self, need_id: str, found: list[Document]) -> None:

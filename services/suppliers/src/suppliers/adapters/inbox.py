@@ -4,9 +4,10 @@ each supplier's inbox order.
 An inbox holds up to a million entries; FerretDB 1.x answers a filter on `supplier_org` (or
 any field but `_id`) by decoding every entry of the collection. So each supplier's entries
 are referenced, newest first, in an `OrgOrder` (``inbox_order``: chunks read by `_id`), with
-their read state; a page is the chunks it needs, then the entries, each by `_id`, all at
-once. An entry is written first and referenced after; a reference a crash lost is restored
-when its event is handled again (`OrgOrder.add` puts it back where its time belongs).
+their read state and a card (the entry as a page shows it); a page is the chunks it needs
+and no read of the entries. An entry is written first and referenced after; a reference a
+crash lost is restored when its event is handled again (`OrgOrder.add` puts it back where
+its time belongs).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from marketplace_platform.mongo import insert_absent
-from marketplace_platform.org_order import CHUNK, OrgOrder, Ref
+from marketplace_platform.org_order import CARD_CHUNK, OrgOrder, Ref, cards_of, entries_of
 
 from .repository import Document, Key
 from .times import DistinctTimes
@@ -31,15 +32,15 @@ INBOX_ORDER = "inbox_order"
 class MongoInbox:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["inbox"]
-        self.order = OrgOrder(db[INBOX_ORDER])
+        self.order = OrgOrder(db[INBOX_ORDER], chunk=CARD_CHUNK)
         self.times = DistinctTimes()
 
     async def backfill(self) -> int:
         """Once, for a database whose inbox predates the order: one read of every entry
         (run before the service consumes or answers). Returns how many it referenced."""
-        projection = {"supplier_org": 1, "created_at": 1, "read": 1}
+        # Version 2: the references carry cards (an order of version 1 is made again).
         referenced = await self.order.fill_once(
-            self.collection.find({}, projection), org="supplier_org", read="read"
+            self.collection.find({}), org="supplier_org", read="read", version=2
         )
         if referenced:
             log.info("referenced the inbox in order", extra={"entries": referenced})
@@ -67,10 +68,17 @@ class MongoInbox:
             await self.collection.update_one({"_id": doc["_id"]}, {"$set": fields})
             found = await self.collection.find_one({"_id": doc["_id"]})
             stored.append(found if found is not None else doc)
-        by_org: dict[str, list[tuple[str, datetime]]] = {}
+        by_org: dict[str, list[Document]] = {}
         for doc in stored:
-            by_org.setdefault(doc["supplier_org"], []).append((doc["_id"], doc["created_at"]))
-        await asyncio.gather(*(self.order.add(org, refs) for org, refs in by_org.items()))
+            by_org.setdefault(doc["supplier_org"], []).append(doc)
+        await asyncio.gather(
+            *(
+                self.order.add(
+                    org, [(d["_id"], d["created_at"]) for d in docs], cards=cards_of(docs)
+                )
+                for org, docs in by_org.items()
+            )
+        )
         return stored
 
     async def page_for(
@@ -87,8 +95,7 @@ class MongoInbox:
                 org, unread_only=bool(unread), after=after, limit=limit
             )
             next_key = _key(refs[-1]) if more and refs else None
-        docs = await asyncio.gather(*(self.collection.find_one({"_id": r.entry_id}) for r in refs))
-        return [d for d in docs if d is not None], next_key
+        return await entries_of(self.collection, refs), next_key
 
     async def _read_refs(
         self, org: str, after: Key | None, limit: int
@@ -98,7 +105,7 @@ class MongoInbox:
         out: list[Ref] = []
         while True:
             refs, more = await self.order.page(
-                org, unread_only=False, after=after, limit=max(limit, CHUNK)
+                org, unread_only=False, after=after, limit=max(limit, self.order.chunk)
             )
             for ref in refs:
                 if ref.read:
@@ -116,9 +123,10 @@ class MongoInbox:
         if doc is None or doc.get("supplier_org") != org:
             return None
         await self.collection.update_one({"_id": entry_id}, {"$set": {"read": True, "read_at": at}})
-        if not doc.get("read"):
-            await self.order.mark_read(org, entry_id, doc["created_at"])
-        return await self.collection.find_one({"_id": entry_id})
+        now = await self.collection.find_one({"_id": entry_id})
+        if not doc.get("read") and now is not None:
+            await self.order.mark_read(org, entry_id, doc["created_at"], card=now)
+        return now
 
     async def prune_read(self, before: datetime) -> int:
         """Delete the entries read and created before `before` (each by `_id`)."""
