@@ -194,7 +194,7 @@ def card(entry_id: str, **fields: Any) -> dict[str, Any]:
 @pytest.fixture
 def carded(mongo_client: AsyncMongoClient[dict[str, Any]]) -> OrgOrder:
     db = mongo_client[unique("carded").replace("-", "_")]
-    return OrgOrder(db["inbox_order"], chunk=CARD_CHUNK)
+    return OrgOrder(db["inbox_order"], cards=True)
 
 
 async def test_a_card_order_pages_its_cards_and_keeps_the_newest_of_each(
@@ -254,7 +254,7 @@ async def test_an_order_filled_without_cards_is_made_again_with_them_once(
     await inbox.insert_many(docs)
     plain = OrgOrder(db["inbox_order"])
     assert await plain.fill_once(inbox.find({}), org="buyer_org", read="read") == len(docs)
-    carded = OrgOrder(db["inbox_order"], chunk=CARD_CHUNK)
+    carded = OrgOrder(db["inbox_order"], cards=True)
     filled = await carded.fill_once(inbox.find({}), org="buyer_org", read="read", version=2)
     assert filled == len(docs)
     assert await carded.fill_once(inbox.find({}), org="buyer_org", read="read", version=2) == 0

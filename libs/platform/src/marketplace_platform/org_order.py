@@ -52,9 +52,10 @@ class Ref:
 
 
 class OrgOrder:
-    def __init__(self, collection: AsyncCollection[Document], *, chunk: int = CHUNK) -> None:
+    def __init__(self, collection: AsyncCollection[Document], *, cards: bool = False) -> None:
         self.collection = collection
-        self.chunk = chunk
+        self.cards = cards
+        self.chunk = CARD_CHUNK if cards else CHUNK
 
     # --- writes ------------------------------------------------------------------------
 
@@ -81,6 +82,23 @@ class OrgOrder:
                 await self._add_to_earlier(org, head, number, entries_there, read=read, cards=cards)
             await self._append(org, head, by_chunk.get(head["last"], []), read=read, cards=cards)
             await self._write_head(org, head)
+
+    async def reference(self, docs: Sequence[Document], *, org: str) -> None:
+        """Reference stored entries in their organisations' orders (`org`: the field naming
+        it), each entry its own card in an order that keeps cards."""
+        by_org: dict[str, list[Document]] = {}
+        for doc in docs:
+            by_org.setdefault(doc[org], []).append(doc)
+        await asyncio.gather(
+            *(
+                self.add(
+                    owner,
+                    [(d["_id"], d["created_at"]) for d in owned],
+                    cards=cards_of(owned) if self.cards else None,
+                )
+                for owner, owned in by_org.items()
+            )
+        )
 
     async def _add_to_earlier(
         self,
@@ -150,14 +168,13 @@ class OrgOrder:
             return 0
         if marker is not None:
             await self.collection.delete_many({})
-        carded = self.chunk != CHUNK
         buffered: dict[str, list[Document]] = {}
         referenced = 0
 
         async def flush(owner: str) -> None:
             docs = buffered.pop(owner)
             read_ids = {d["_id"] for d in docs if read is not None and d.get(read)}
-            cards = {d["_id"]: d for d in docs} if carded else None
+            cards = cards_of(docs) if self.cards else None
             await self.add(owner, [(d["_id"], d["created_at"]) for d in docs], read_ids, cards)
 
         # An organisation's documents are added a few chunks at a time, so that a card

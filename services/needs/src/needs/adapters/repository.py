@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
 from marketplace_platform.mongo import document_lock, retry_upsert, upsert_many
-from marketplace_platform.org_order import CARD_CHUNK, OrgOrder, Ref, cards_of, entries_of
+from marketplace_platform.org_order import OrgOrder, Ref, entries_of
 from marketplace_platform.outbox import save
 
 from ..domain.model import (
@@ -223,7 +223,7 @@ class InboxRepository:
         self.inbox = db[INBOX]
         self.matches = db[MATCHES]
         # Each reference holds its entry as the inbox shows it: a page reads no entries.
-        self.order = OrgOrder(db[INBOX_ORDER], chunk=CARD_CHUNK)
+        self.order = OrgOrder(db[INBOX_ORDER], cards=True)
 
     async def ensure_indexes(self) -> None:
         await self._reference_entries_written_before_the_order()
@@ -233,17 +233,7 @@ class InboxRepository:
         await self.order.fill_once(self.inbox.find({}), org="buyer_org", read="read", version=2)
 
     async def _reference(self, stored: list[Document]) -> None:
-        by_org: dict[str, list[Document]] = {}
-        for doc in stored:
-            by_org.setdefault(doc["buyer_org"], []).append(doc)
-        await asyncio.gather(
-            *(
-                self.order.add(
-                    org, [(d["_id"], d["created_at"]) for d in docs], cards=cards_of(docs)
-                )
-                for org, docs in by_org.items()
-            )
-        )
+        await self.order.reference(stored, org="buyer_org")
 
     async def upsert_match(self, match: MatchFound, at: datetime) -> Document:
         return (await self.upsert_matches([match], at))[0]

@@ -19,7 +19,7 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from marketplace_platform.mongo import insert_absent
-from marketplace_platform.org_order import CARD_CHUNK, OrgOrder, Ref, cards_of, entries_of
+from marketplace_platform.org_order import OrgOrder, Ref, entries_of
 
 from .repository import Document, Key
 from .times import DistinctTimes
@@ -32,7 +32,7 @@ INBOX_ORDER = "inbox_order"
 class MongoInbox:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["inbox"]
-        self.order = OrgOrder(db[INBOX_ORDER], chunk=CARD_CHUNK)
+        self.order = OrgOrder(db[INBOX_ORDER], cards=True)
         self.times = DistinctTimes()
 
     async def backfill(self) -> int:
@@ -68,17 +68,7 @@ class MongoInbox:
             await self.collection.update_one({"_id": doc["_id"]}, {"$set": fields})
             found = await self.collection.find_one({"_id": doc["_id"]})
             stored.append(found if found is not None else doc)
-        by_org: dict[str, list[Document]] = {}
-        for doc in stored:
-            by_org.setdefault(doc["supplier_org"], []).append(doc)
-        await asyncio.gather(
-            *(
-                self.order.add(
-                    org, [(d["_id"], d["created_at"]) for d in docs], cards=cards_of(docs)
-                )
-                for org, docs in by_org.items()
-            )
-        )
+        await self.order.reference(stored, org="supplier_org")
         return stored
 
     async def page_for(
