@@ -12,8 +12,10 @@ time, with development tokens and ids, orgs and filters drawn from the seeded da
 (organisations in proportion to how much they hold), after one untimed warm-up call. A
 read stops after `--calls` calls or `--read-budget` seconds, and a call that takes longer
 than `--call-timeout` ends its read: such reads are reported as `capped` or `timed_out`
-with the calls that finished. The two writes (publishing a seeded draft, moving a
-published need one phase on) use each need once; the needs they changed are put back as
+with the calls that finished. The portal's pages are read the same way, signed in with
+the development sign-in. The writes (publishing a seeded draft, moving a published need
+one phase on, a buyer recording an adoption of a solution) use each need or pair once;
+what they changed (the needs, the adoptions, the solutions' deployments) is put back as
 seeded when the services have stopped, so that the cache stays as seeded.
 
 Targets, printed beside the figures: every read's median <= 50 ms and p99 <= 200 ms at
@@ -46,13 +48,14 @@ from bench.common import (
     scale_database_url,
     write_json,
 )
-from bench.scale_reads import CALL_TIMEOUT_S, Callers, Read, _auth, reads
+from bench.scale_reads import CALL_TIMEOUT_S, Callers, Read, reads
 
 CALLS = 50
 READ_BUDGET_S = 30.0
 START_TIMEOUT_S = 900.0
 TARGETS = {"median_ms": 50.0, "p99_ms": 200.0, "growth": 2.0, "write_median_ms": 50.0}
-WRITES = ("needs.publish", "needs.phase")
+WRITES = ("needs.publish", "needs.phase", "adoptions.record")
+ADOPTIONS_PER_RUN = CALLS + 1
 
 
 def log(message: str) -> None:
@@ -128,7 +131,7 @@ async def time_read(
                 call.url,
                 params=call.params,
                 json=call.body,
-                headers=_auth(call.token),
+                headers=call.headers(),
                 timeout=settings.call_timeout,
             )
         except httpx.TimeoutException:
@@ -148,7 +151,7 @@ async def time_read(
 
 
 async def measure(running: Any, samples: dict[str, Any], settings: argparse.Namespace) -> Any:
-    callers = Callers(samples, running.needs_url, running.suppliers_url)
+    callers = Callers(samples, running.needs_url, running.suppliers_url, running.portal_url)
     out: dict[str, Any] = {}
     async with httpx.AsyncClient() as client:
         for read in reads():
@@ -186,6 +189,11 @@ async def run_size(size: int, settings: argparse.Namespace, url: str) -> dict[st
         ids = [n["id"] for kind in ("drafts", "movable") for n in samples.get(kind, [])]
         found = await asyncio.gather(*(needs.find_one({"_id": i}) for i in ids))
         originals = dict(zip(ids, found, strict=True))
+        samples["adoptable"] = await adoptable_pairs(dbs, samples)
+        solutions = dbs["suppliers"]["solutions"]
+        adopted = sorted({p["solution"] for p in samples["adoptable"]})
+        found = await asyncio.gather(*(solutions.find_one({"_id": i}) for i in adopted))
+        solution_originals = dict(zip(adopted, found, strict=True))
         loadavg = [round(x, 2) for x in os.getloadavg()]
         with tempfile.TemporaryDirectory(prefix=f"scale{size}-") as tmp:
             async with services_on(
@@ -195,6 +203,7 @@ async def run_size(size: int, settings: argparse.Namespace, url: str) -> dict[st
                 topics=topics,
                 start_timeout_s=START_TIMEOUT_S,
                 code=settings.services_from,
+                portal=True,
                 log=log,
             ) as running:
                 repaired = repair_lookup_indexes(size)
@@ -205,7 +214,10 @@ async def run_size(size: int, settings: argparse.Namespace, url: str) -> dict[st
                     "produced_events": running.produced,
                     "topic_prefix": running.prefix,
                 }
-        for ids in used.values():
+        for write, ids in used.items():
+            if write == "adoptions.record":
+                await undo_adoptions(dbs, ids, solution_originals)
+                continue
             for need_id in ids:
                 if originals.get(need_id) is not None:
                     await needs.replace_one({"_id": need_id}, originals[need_id])
@@ -218,6 +230,42 @@ async def run_size(size: int, settings: argparse.Namespace, url: str) -> dict[st
         "lookup_indexes_repaired_at_start": repaired,
         "reads": results,
     }
+
+
+async def adoptable_pairs(dbs: Any, samples: dict[str, Any]) -> list[dict[str, Any]]:
+    """Pairs of a sampled buyer and a sampled published solution that hold no adoption
+    yet (each looked up by its `_id`, the key `Adoption.key` gives it)."""
+    buyers, solutions = samples.get("buyers") or [], samples.get("solutions") or []
+    if not buyers or not solutions:
+        return []
+    adoptions = dbs["needs"]["adoptions"]
+    pairs: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for i in range(ADOPTIONS_PER_RUN * 3):
+        who, solution = buyers[(i * 31) % len(buyers)], solutions[(i * 17) % len(solutions)]
+        if (who["org"], solution) in seen:
+            continue
+        seen.add((who["org"], solution))
+        if await adoptions.find_one({"_id": adoption_key(who["org"], solution)}) is None:
+            pairs.append({"org": who["org"], "home": who["home"], "solution": solution})
+        if len(pairs) == ADOPTIONS_PER_RUN:
+            break
+    return pairs
+
+
+def adoption_key(org: str, solution: str) -> str:
+    from needs.domain.model import Adoption
+
+    return Adoption.key(org, solution)
+
+
+async def undo_adoptions(dbs: Any, pairs: list[str], solutions: dict[str, Any]) -> None:
+    """Delete the adoptions the run recorded and put back the solutions they deployed."""
+    for pair in pairs:
+        org, _, solution = pair.partition("|")
+        await dbs["needs"]["adoptions"].delete_one({"_id": adoption_key(org, solution)})
+        if solutions.get(solution) is not None:
+            await dbs["suppliers"]["solutions"].replace_one({"_id": solution}, solutions[solution])
 
 
 def _seed_summary(marker: dict[str, Any], waited_s: float) -> dict[str, Any]:

@@ -1,15 +1,19 @@
-"""What the scale benchmark calls: every read of the marketplace, and two writes.
+"""What the scale benchmark calls: every read of the marketplace, the portal's pages built
+on them, and three writes.
 
-Each `Read` makes its next call (method, URL, development token, params or body) from the
-seeded samples (`Callers`: ids, orgs and filters drawn from the seeded data, organisations
-in proportion to how much they hold). The two writes (publishing a seeded draft, moving a
-published need one phase on) use each seeded need once and say which they changed.
-`reads()` is the catalogue, in the order it is measured and reported (`bench.bench_scale`).
+Each `Read` makes its next call (method, URL, development token or the portal's session
+cookie, params or body) from the seeded samples (`Callers`: ids, orgs and filters drawn
+from the seeded data, organisations in proportion to how much they hold). The writes
+(publishing a seeded draft, moving a published need one phase on, recording an adoption)
+use each seeded need or pair once and say what they changed, for the benchmark to put
+back. `reads()` is the catalogue, in the order it is measured and reported
+(`bench.bench_scale`).
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,18 +33,30 @@ class Call:
     token: str
     params: dict[str, Any] | None = None
     body: dict[str, Any] | None = None
+    cookie: str | None = None  # a portal page: the signed-in session instead of a token
+
+    def headers(self) -> dict[str, str]:
+        return {"Cookie": self.cookie} if self.cookie else _auth(self.token)
 
 
 class Callers:
     """Tokens, ids, orgs and filters for the calls, drawn from the seeded samples."""
 
-    def __init__(self, samples: dict[str, Any], needs_url: str, suppliers_url: str) -> None:
+    def __init__(
+        self,
+        samples: dict[str, Any],
+        needs_url: str,
+        suppliers_url: str,
+        portal_url: str | None = None,
+    ) -> None:
         self.samples = samples
         self.needs = needs_url
         self.suppliers = suppliers_url
+        self.portal = portal_url
         self.rng = random.Random(7)
         self._tokens: dict[tuple[str, str, str | None], str] = {}
-        self.used: dict[str, list[str]] = {}  # the needs each write changed
+        self._sessions: dict[tuple[str, str, str | None], str] = {}
+        self.used: dict[str, list[str]] = {}  # what each write changed (need ids, pairs)
 
     def token(self, org: str, role: str, home: str | None = None) -> str:
         from marketplace_platform.auth import mint_token
@@ -52,6 +68,33 @@ class Callers:
                 DEV_JWT_SECRET, org=org, role=role, municipality_code=home
             )
         return self._tokens[key]
+
+    async def session(
+        self, client: httpx.AsyncClient, org: str, role: str, home: str | None = None
+    ) -> str:
+        """The portal's session cookie of a person signed in (the development sign-in, as
+        in the demo), one per organisation and role, made outside the timing."""
+        key = (org, role, home)
+        if key not in self._sessions:
+            # A client of its own: the shared one would send the last session's cookie.
+            async with httpx.AsyncClient(base_url=self.portal or "", timeout=CALL_TIMEOUT_S) as own:
+                page = await own.get("/signin")
+                page.raise_for_status()
+                found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+                if found is None:
+                    raise RuntimeError("the portal's sign-in page holds no CSRF token")
+                form = {
+                    "org": org,
+                    "role": role,
+                    "municipality_code": home or "",
+                    "csrf": found[1],
+                }
+                signed = await own.post("/signin", data=form)
+                session = own.cookies.get("portal_session")
+                if signed.status_code >= 400 or session is None:
+                    raise RuntimeError(f"portal sign-in refused: {signed.status_code}")
+            self._sessions[key] = f"portal_session={session}"
+        return self._sessions[key]
 
     def pick(self, kind: str) -> Any:
         return self.rng.choice(self.samples[kind])
@@ -169,6 +212,78 @@ async def _subscriptions(c: Callers, i: int, client: httpx.AsyncClient) -> Call:
     return Call("GET", f"{c.suppliers}/v1/subscriptions", c.supplier(org))
 
 
+async def _adopt(c: Callers, i: int, client: httpx.AsyncClient) -> Call | None:
+    """A buyer joins a published solution: each pair of `adoptable` (checked absent before
+    the run) once; the benchmark deletes the adoptions and puts the solutions back after."""
+    pairs = c.samples.get("adoptable") or []
+    if i >= len(pairs):
+        return None
+    pair = pairs[i]
+    c.used.setdefault("adoptions.record", []).append(f"{pair['org']}|{pair['solution']}")
+    token = c.token(pair["org"], "buyer", pair["home"])
+    body = {"solution_id": pair["solution"], "need_id": None, "municipality_code": None}
+    return Call("POST", f"{c.needs}/v1/adoptions", token, body=body)
+
+
+Visitor = Callable[[Callers, httpx.AsyncClient], Awaitable[str]]
+
+
+async def as_buyer(c: Callers, client: httpx.AsyncClient) -> str:
+    who = c.pick("buyers")
+    return await c.session(client, who["org"], "buyer", who["home"])
+
+
+async def as_busy_buyer(c: Callers, client: httpx.AsyncClient) -> str:
+    """A buyer in proportion to its inbox (a busy one reads more), as the inbox API's read."""
+    return await c.session(client, c.weighted_org("buyer_entries"), "buyer")
+
+
+async def as_supplier(c: Callers, client: httpx.AsyncClient) -> str:
+    return await c.session(client, c.pick("solution_suppliers"), "supplier")
+
+
+def _page(path: Callable[[Callers], str], visitor: Visitor, **params: Any) -> MakeCall:
+    """A portal page as the visitor sees it, signed in (outside the timing)."""
+
+    async def make(c: Callers, i: int, client: httpx.AsyncClient) -> Call | None:
+        if c.portal is None:
+            return None
+        cookie = await visitor(c, client)
+        query = {k: (v(c) if callable(v) else v) for k, v in params.items()}
+        return Call("GET", c.portal + path(c), "", query or None, cookie=cookie)
+
+    return make
+
+
+def portal_pages() -> list[Read]:
+    return [
+        Read("portal.needs", "portal /needs", _page(lambda c: "/needs", as_buyer)),
+        Read(
+            "portal.needs.q",
+            "portal /needs?q=<a title word>",
+            _page(lambda c: "/needs", as_buyer, q=lambda c: c.pick("need_words")),
+        ),
+        Read(
+            "portal.need",
+            "portal /needs/{id}",
+            _page(lambda c: f"/needs/{c.pick('published')['id']}", as_buyer),
+        ),
+        Read("portal.needs.mine", "portal /needs/mine", _page(lambda c: "/needs/mine", as_buyer)),
+        Read("portal.inbox", "portal /inbox (buyer)", _page(lambda c: "/inbox", as_busy_buyer)),
+        Read("portal.solutions", "portal /solutions", _page(lambda c: "/solutions", as_supplier)),
+        Read(
+            "portal.solution",
+            "portal /solutions/{id}",
+            _page(lambda c: f"/solutions/{c.pick('solutions')}", as_supplier),
+        ),
+        Read(
+            "portal.subscriptions",
+            "portal /supplier/subscriptions",
+            _page(lambda c: "/supplier/subscriptions", as_supplier),
+        ),
+    ]
+
+
 def reads() -> list[Read]:
     buyer, supplier = Callers.buyer, Callers.supplier
     return [
@@ -266,6 +381,8 @@ def reads() -> list[Read]:
             ),
         ),
         Read("subscriptions.list", "GET /v1/subscriptions", _subscriptions),
+        *portal_pages(),
         Read("needs.publish", "POST /v1/needs/{draft}/publish", _publish),
         Read("needs.phase", "POST /v1/needs/{id}/phase (one phase on)", _move),
+        Read("adoptions.record", "POST /v1/adoptions (a buyer joins a solution)", _adopt),
     ]

@@ -33,6 +33,7 @@ class RunningServices:
     needs_url: str
     suppliers_url: str
     prefix: str
+    portal_url: str | None = None
     healthy_after_s: dict[str, float] = field(default_factory=dict)
     produced: dict[str, int] = field(default_factory=dict)
     settled_after_s: float | None = None  # consumers caught up with the seeded topics
@@ -119,6 +120,31 @@ async def _healthy(handle: ServiceHandle, started: float, timeout: float) -> flo
     return round(time.perf_counter() - started, 1)
 
 
+def start_portal(
+    needs_url: str, suppliers_url: str, tmp: Path, *, extra_env: dict[str, str]
+) -> ServiceHandle:
+    import os
+    import sys
+
+    from tests.support.infra import ManagedProcess, free_port, setting
+
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "PORTAL_PORT": str(port),
+            "PORTAL_NEEDS_URL": needs_url,
+            "PORTAL_SUPPLIERS_URL": suppliers_url,
+            "PORTAL_MATCHING_URL": "http://127.0.0.1:9",  # the pages read do not call it
+            "MARKETPLACE_ENVIRONMENT": "test",
+            "KAFKA_BOOTSTRAP_SERVERS": setting("KAFKA_BOOTSTRAP_SERVERS"),
+            **extra_env,
+        }
+    )
+    process = ManagedProcess("portal", [sys.executable, "-m", "portal"], env, tmp / "portal.log")
+    return ServiceHandle(process.start(), port)
+
+
 def code_path(code: Path) -> str:
     """The source folders of another copy of the repository, ahead of the editable
     installs of this checkout (PYTHONPATH comes before site-packages)."""
@@ -137,12 +163,14 @@ async def services_on(
     topics: dict[str, list[str]],
     start_timeout_s: float,
     code: Path | None = None,
+    portal: bool = False,
     log: Callable[[str], None] = print,
 ) -> AsyncIterator[RunningServices]:
     """Both services on `scale<size>_needs` and `scale<size>_suppliers` of the database at
     `mongodb_url` (the scale benchmark's own, not the tests'), healthy, with
     `topics` (logical name: CloudEvents as JSON) on Kafka first; `code`: another copy of
-    the repository to run them from (e.g. `git archive HEAD`), else this checkout."""
+    the repository to run them from (e.g. `git archive HEAD`), else this checkout;
+    `portal`: the portal too, on those two (its pages need neither matching nor Kafka)."""
     from bench.scale_store import database_names
     from tests.support.infra import start_service, unique
 
@@ -166,6 +194,10 @@ async def services_on(
             )
         waits = [_healthy(h, started, start_timeout_s) for h in handles.values()]
         after = dict(zip(handles, await asyncio.gather(*waits), strict=True))
+        if portal:
+            urls = (handles["needs"].url, handles["suppliers"].url)
+            handles["portal"] = start_portal(*urls, tmp, extra_env=env)
+            after["portal"] = await _healthy(handles["portal"], started, start_timeout_s)
         log(f"scale {size}: services healthy after {after} s (topic prefix {prefix})")
         settled = await _settled(prefix, SETTLE_TIMEOUT_S) if topics else None
         if topics:
@@ -176,6 +208,7 @@ async def services_on(
             handles["needs"].url,
             handles["suppliers"].url,
             prefix,
+            handles["portal"].url if portal else None,
             after,
             {topic: len(events) for topic, events in topics.items()},
             settled,
