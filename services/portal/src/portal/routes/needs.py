@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -12,7 +13,7 @@ from starlette.datastructures import FormData
 
 from marketplace_contracts.reference import swedish_sort_key
 
-from ..api import ApiError
+from ..api import Api, ApiError
 from ..i18n import Translator
 from ..pages import Pages, User, back, field, page_links
 from ..session import flash
@@ -139,32 +140,39 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
         need = await api.call("needs", "GET", path, user.token)
         owner = user.role == "buyer" and need["buyer_org"] == user.org
         cosigned = any(c["org"] == user.org for c in need["cosigners"])
-        matches: list[dict[str, Any]] = []
-        if owner or cosigned:
-            try:
-                found = await api.call("needs", "GET", path + "/matches", user.token)
-                matches = found["items"]
-            except ApiError:
-                matches = []
+        # The need's matches and the catalogue page to choose the implemented solution
+        # from do not depend on each other: asked at once.
+        matches_of = _matches(api, path, user.token) if owner or cosigned else _nothing()
+        listed_of = (
+            api.call(
+                "suppliers",
+                "GET",
+                "/v1/solutions",
+                user.token,
+                params={"limit": IMPLEMENTATION_CHOICES},
+            )
+            if owner and need["status"] == "published"
+            else _nothing()
+        )
+        matches, listed = await asyncio.gather(matches_of, listed_of)
         solutions: list[dict[str, Any]] = []
-        if owner and need["status"] == "published":
-            # The solutions to choose the implemented one from: those matched to the need,
-            # then the catalogue's first page (it pages by cursor; no total is counted).
-            params = {"limit": IMPLEMENTATION_CHOICES}
-            listed = await api.call("suppliers", "GET", "/v1/solutions", user.token, params=params)
+        if listed is not None:
+            # Those matched to the need, then the catalogue's first page (it pages by
+            # cursor; no total is counted).
             matched = [
                 {
                     "id": m["solution_id"],
                     "name": m["solution_name"],
                     "supplier_org": m["supplier_org"],
                 }
-                for m in matches
+                for m in matches or []
                 if m.get("solution_id") and m.get("solution_name")
             ]
             chosen: dict[str, dict[str, Any]] = {}
             for s in [*matched, *listed["items"]]:
                 chosen.setdefault(s["id"], s)
             solutions = sorted(chosen.values(), key=lambda s: swedish_sort_key(s["name"]))
+        matches = matches or []
         return pages.render(
             request,
             "need_detail.html",
@@ -199,3 +207,16 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
         router.post(f"/needs/{{need_id}}/{action}", name=f"need_{action}")(need_action(action))
 
     return router
+
+
+async def _matches(api: Api, need_path: str, token: str) -> list[dict[str, Any]]:
+    try:
+        found = await api.call("needs", "GET", need_path + "/matches", token)
+    except ApiError:
+        return []
+    items: list[dict[str, Any]] = found["items"]
+    return items
+
+
+async def _nothing() -> Any:
+    return None
