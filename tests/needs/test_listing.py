@@ -215,3 +215,18 @@ def test_a_changed_text_is_found_by_its_new_words_only_even_after_many_changes()
 def test_a_cursor_that_this_list_did_not_write_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="cursor"):
         key_of_cursor(bad)
+
+
+def test_a_search_of_stopwords_alone_finds_nothing_and_a_blank_one_is_no_condition() -> None:
+    from needs.service.handlers import list_query
+
+    listing = NeedListing()
+    listing.put(entry(1, version=1, terms=("och", "ledsagning")))
+    for q in (None, "", "   "):
+        assert list_query(cpv=None, region=None, phase=None, q=q).term_groups == ()
+        blank = list_query(cpv=None, region=None, phase=None, q=q)
+        assert listing.page(blank, after=None, limit=5) == (["n00001"], False)
+    # The suppliers' catalogue applies the same rule (`query_term_groups`, shared).
+    for q in ("och", "och the i", "7"):
+        query = list_query(cpv=None, region=None, phase=None, q=q)
+        assert listing.page(query, after=None, limit=5) == ([], False)

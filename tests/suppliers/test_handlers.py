@@ -101,7 +101,7 @@ def test_search_asks_the_listing_by_equality() -> None:
         published_only=True,
         cpv_prefixes=("805",),
         regions=("SE", "1780", "17"),
-        words=("vr",),
+        term_groups=(("vr",),),
     )
     query = solution_query(supplier="", include_retired=True, region="SE")
     assert query == SolutionQuery(supplier_org=None, published_only=False)

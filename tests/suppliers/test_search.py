@@ -1,5 +1,6 @@
 """Catalogue search as equality (pure): the stored values that answer a filter select
-exactly the solutions that the former Python-side filter selected."""
+exactly the solutions that the former Python-side filter selected, and the words of `q`
+match a solution's search terms by the shared analyser's rule, as the needs list's do."""
 
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ from marketplace_contracts.reference import (
     parse_region,
     region_covers,
 )
-from suppliers.domain.catalogue import Solution
+from marketplace_contracts.text.search import index_terms, matches, query_term_groups, query_terms
 from suppliers.domain.search import (
     cpv_prefixes,
     cpv_search_prefixes,
-    query_words,
     regions_serving,
-    text_matches,
+    search_terms,
 )
 
 STORED_REGIONS = [
@@ -113,18 +113,71 @@ def test_cpv_prefixes_and_search_prefixes() -> None:
             cpv_search_prefixes(bad)
 
 
-def test_text_matches_every_word_in_name_description_or_tags() -> None:
-    solution = Solution(
-        solution_id="s",
-        supplier_org="acme",
-        name="ViroteaED",
-        description="VR-utbildning för vårdpersonal",
-        cpv_codes=["80500000"],
-        regions=["17"],
-        maturity="pilot",
-        tags=["digital-inclusion"],
-    )
-    assert text_matches(solution, query_words("VIROTEA vård"))
-    assert text_matches(solution, query_words("inclusion"))  # a tag, and substrings count
-    assert not text_matches(solution, query_words("vr sensorer"))
-    assert text_matches(solution, query_words("   "))  # no words: no condition
+VR_COURSE = "VR-utbildning för vårdpersonal"
+VR_TAGS = ("digital-inclusion",)
+
+
+def found(
+    q: str, name: str = "ViroteaED", description: str = VR_COURSE, tags: tuple[str, ...] = ()
+) -> bool:
+    """Whether a solution holds a term of every group of `q`: the listing's postings rule."""
+    terms = set(search_terms(name, description, tags))
+    return all(terms & set(group) for group in query_term_groups(q))
+
+
+def test_every_word_in_the_name_description_or_tags() -> None:
+    assert found("VIROTEA vård")  # the opening of the name, of a compound
+    assert found("inclusion", tags=VR_TAGS)  # a tag's word
+    assert not found("inclusion")
+    assert found("vr utbildning")  # "VR-utbildning" is two words
+    assert not found("vr sensorer")
+    assert found("   ") and found("")  # no words: no condition
+
+
+def test_the_terms_are_the_shared_analysers_over_name_description_and_tags() -> None:
+    assert search_terms("Namn", "En text", ["a-tag"]) == index_terms(["Namn", "En text", "a-tag"])
+    terms = search_terms("ViroteaED", VR_COURSE, VR_TAGS)
+    for q in ("vårdpersonal", "Utbildningar vård", "inclusion digital", "sensorer", "vr"):
+        assert query_term_groups(q) == tuple(tuple(g) for g in query_terms(q))
+        assert found(q, tags=VR_TAGS) == matches(terms, q)  # the needs list's rule
+
+
+def test_a_compound_is_found_by_its_parts() -> None:
+    course = "Vårdpersonalsutbildning i demens"
+    assert found("vårdpersonal", description=course)
+    assert found("utbildning", description=course)
+    assert found("Vårdpersonalsutbildningar", description=course)  # the compound, inflected
+    assert not found("personalen", description="Vård")
+
+
+def test_an_english_word_finds_its_inflections() -> None:
+    assert found("trainings", description="Digital training for care staff")
+    assert found("training", description="Digital trainings for care staff")
+    assert found("nurse", description="Simulators for nurses")
+    assert not found("trainee", description="Digital training for care staff")
+
+
+def test_a_decomposed_swedish_letter_is_the_composed_one() -> None:
+    decomposed = "ha\u030allbar va\u030ard"  # "a" + combining ring above (U+030A)
+    assert decomposed != "hållbar vård"
+    assert found(decomposed, description="Hållbar vård i hemmet")
+    assert found("HÅLLBAR", description="Ha\u030allbar va\u030ard")
+    assert found("A\u0308LDREOMSORG", description="Äldreomsorg")  # a decomposed capital "Ä"
+    assert not found("hallbar", description="Hållbar vård")  # "a" is not "å"
+
+
+def test_stopwords_alone_find_nothing_rather_than_everything() -> None:
+    text = "Stöd i och för vården, the care of the elderly"
+    assert query_term_groups("och i the") == ((),)  # one word nothing is findable by
+    assert not found("och", description=text)
+    assert not found("i the of", description=text)
+    assert not found("ä 2024", description=text)  # one letter and a bare number alike
+    assert found("och vården", description=text)  # beside a word they do not count
+
+
+def test_every_word_must_match() -> None:
+    text = "Sensorer för snöröjning"
+    assert found("sensorer snöröjning", description=text)
+    assert not found("sensorer demens", description=text)
+    assert not found("demens sensorer", description=text)
+    assert len(query_term_groups("sensorer demens")) == 2

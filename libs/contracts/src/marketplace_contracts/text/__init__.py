@@ -7,11 +7,12 @@ Two uses are built on it:
 
 * `marketplace_contracts.text.search`: the terms a list finds a document by and the rule a
   query matches with (a token's stems, and a compound's prefixes and suffixes), used by the
-  list of needs and the CPV vocabulary;
+  list of needs, the solution catalogue and the CPV vocabulary;
 * `marketplace_contracts.text.ranking`: the `Analyzer` behind matching's relevance ranking
   (language detection, stems, dictionary-based decompounding, term counts).
 
-Plain substring search (the solution catalogue) needs only `normalize`.
+`marketplace_contracts.text.postings` holds what the needs list and the solution catalogue
+post those terms in: documents by key, as compact arrays of ordinals.
 
 Stems come from PyStemmer (a C extension, no I/O), imported on the first stem: normalizing
 and tokenizing need nothing beyond the standard library.

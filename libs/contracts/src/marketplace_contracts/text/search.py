@@ -5,7 +5,8 @@ kept as written plus its Swedish and English Snowball stems. Swedish compounds a
 as one word ("vårdpersonalsutbildning"), so a long token also contributes its suffixes and
 prefixes of a useful length (and the stems of the suffixes): a query for "utbildning" or
 "vårdpersonal" then finds it. A query token matches when any of its variants is among a
-document's terms (`matches`, the rule a database query on the stored terms applies too).
+document's terms (`matches`, the rule the in-memory postings of the needs list and the
+solution catalogue apply, `marketplace_contracts.text.postings`).
 
 `split_compound` splits a compound into whole known words instead, fewest parts first, for
 rankings that weigh each part once (the CPV vocabulary's search and suggestions).
@@ -28,6 +29,7 @@ __all__ = [
     "OPEN_REST",
     "index_terms",
     "matches",
+    "query_term_groups",
     "query_terms",
     "search_tokens",
     "split_compound",
@@ -157,7 +159,21 @@ def query_terms(q: str) -> list[list[str]]:
     return [sorted(variants(t)) for t in seen[:MAX_QUERY_TOKENS]]
 
 
+def query_term_groups(q: str | None) -> tuple[tuple[str, ...], ...]:
+    """What a listing's `q` asks: the variants of each word (`query_terms`); no groups (no
+    condition) for a blank `q`.
+
+    A `q` of stopwords, one-letter words or bare numbers alone names nothing a document is
+    findable by, so it finds nothing (one group without terms) rather than everything.
+    """
+    if not q or not q.strip():
+        return ()
+    groups = tuple(tuple(group) for group in query_terms(q))
+    return groups or ((),)
+
+
 def matches(terms: Iterable[str], q: str) -> bool:
-    """The same rule as the database query, for pure tests."""
+    """The rule the listings' postings apply (every query word, one of its variants), for
+    pure tests."""
     have = set(terms)
-    return all(have & set(group) for group in query_terms(q))
+    return all(have & set(group) for group in query_term_groups(q))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from marketplace_contracts.events import (
 )
 from marketplace_contracts.process import WITHDRAWN
 from marketplace_contracts.reference import municipality
+from marketplace_contracts.text.postings import Postings, Selection
 from marketplace_contracts.text.search import index_terms
 from marketplace_contracts.text.summary import summary_of
 
@@ -162,22 +162,14 @@ class ListQuery:
 
 
 class NeedListing:
-    """Entries by id, their keys in order, and postings per filter value.
-
-    A posting is an append-only array of ordinals (4 bytes each: about 20 million of them
-    at 100 000 needs); a need keeps its ordinal while its text, codes and place stay the
-    same, and gets a new one when they change, the old one being dead from then on. Dead
-    ordinals are dropped from the postings once they are a third of all.
-    """
+    """Entries by id, their keys in order, and postings per filter value
+    (`marketplace_contracts.text.postings`: a need keeps its ordinal while its text, codes
+    and place stay the same)."""
 
     def __init__(self) -> None:
         self._entries: dict[str, Listed] = {}
         self._order: list[Key] = []  # ascending; the list runs from the end
-        self._ordinal: dict[str, int] = {}
-        self._ids: list[str | None] = []  # by ordinal; None once dead
-        self._postings: dict[tuple[str, str], array[int]] = {}
-        self._signature: dict[str, int] = {}  # of what was posted, by need
-        self._dead = 0
+        self._postings: Postings[tuple[str, str]] = Postings()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -197,8 +189,8 @@ class NeedListing:
             self._unorder(old)
         self._entries[entry.need_id] = replace(entry, terms=()) if entry.terms else entry
         self._order_in(entry.key)
-        if old is None or (entry.terms and _signature(entry) != self._signature[entry.need_id]):
-            self._post(entry)
+        if old is None or entry.terms:  # an entry without terms keeps the postings held
+            self._postings.post(entry.need_id, entry.postings())
         return True
 
     def _order_in(self, key: Key) -> None:
@@ -212,101 +204,60 @@ class NeedListing:
         if index < len(self._order) and self._order[index] == entry.key:
             del self._order[index]
 
-    def _post(self, entry: Listed) -> None:
-        previous = self._ordinal.get(entry.need_id)
-        if previous is not None:
-            self._ids[previous] = None
-            self._dead += 1
-        ordinal = self._ordinal[entry.need_id] = len(self._ids)
-        self._ids.append(entry.need_id)
-        self._signature[entry.need_id] = _signature(entry)
-        for posting in entry.postings():
-            found = self._postings.get(posting)
-            if found is None:
-                found = self._postings[posting] = array("I")
-            found.append(ordinal)
-        if self._dead * 3 > len(self._ids):
-            self._compact()
-
-    def _compact(self) -> None:
-        ids = self._ids
-        for posting, ordinals in list(self._postings.items()):
-            live = array("I", (o for o in ordinals if ids[o] is not None))
-            if live:
-                self._postings[posting] = live
-            else:
-                del self._postings[posting]
-        self._dead = 0
-
     def page(self, query: ListQuery, *, after: Key | None, limit: int) -> tuple[list[str], bool]:
         """The ids of one page in list order, and whether more follow."""
-        groups = self._posting_groups(query)
-        if any(not sum(len(a) for a in g) for g in groups):
+        selection = self._postings.select(self._posting_groups(query), SORT_BELOW_SHARE)
+        if selection.nothing:
             return [], False
-        groups.sort(key=lambda g: sum(len(a) for a in g))
-        if groups and sum(len(a) for a in groups[0]) * SORT_BELOW_SHARE < len(self._ids):
-            ids = self._sorted_matches(query, groups, after, limit + 1)
+        if selection.few is not None:
+            ids = self._sorted_matches(query, selection.few, after, limit + 1)
         else:
-            ids = self._walked_matches(query, groups, after, limit + 1)
+            ids = self._walked_matches(query, selection, after, limit + 1)
         return ids[:limit], len(ids) > limit
 
-    def _posting_groups(self, query: ListQuery) -> list[list[array[int]]]:
-        """One group a filter: the arrays whose union it allows."""
-        empty = array("I")
-        get = self._postings.get
-        groups: list[list[array[int]]] = []
+    @staticmethod
+    def _posting_groups(query: ListQuery) -> list[list[tuple[str, str]]]:
+        """One group a filter: the keys any of which it allows."""
+        groups: list[list[tuple[str, str]]] = []
         if query.cpv_prefix:
-            groups.append([get((CPV, query.cpv_prefix), empty)])
+            groups.append([(CPV, query.cpv_prefix)])
         if query.municipality_code:
-            groups.append([get((MUNICIPALITY, query.municipality_code), empty)])
+            groups.append([(MUNICIPALITY, query.municipality_code)])
         if query.county_codes:
-            groups.append([get((COUNTY, c), empty) for c in query.county_codes])
+            groups.append([(COUNTY, c) for c in query.county_codes])
         for terms in query.term_groups:
-            groups.append([get((TERM, t), empty) for t in terms])
+            groups.append([(TERM, t) for t in terms])
         return groups
 
     def _sorted_matches(
-        self, query: ListQuery, groups: list[list[array[int]]], after: Key | None, count: int
+        self, query: ListQuery, candidates: set[int], after: Key | None, count: int
     ) -> list[str]:
-        candidates = _ordinals(groups[0]).intersection(*(_ordinals(g) for g in groups[1:]))
-        ids, entries = self._ids, self._entries
+        entries = self._entries
         keys = (
             entries[need_id].key
-            for need_id in (ids[o] for o in candidates)
-            if need_id is not None and entries[need_id].fits(query)
+            for need_id in self._postings.ids(candidates)
+            if entries[need_id].fits(query)
         )
         if after is not None:
             keys = (key for key in keys if key < after)
         return [need_id for _, need_id in heapq.nlargest(count, keys)]
 
     def _walked_matches(
-        self, query: ListQuery, groups: list[list[array[int]]], after: Key | None, count: int
+        self, query: ListQuery, selection: Selection, after: Key | None, count: int
     ) -> list[str]:
-        allowed = [_ordinals(g) for g in groups]
-        ordinal, entries, order = self._ordinal, self._entries, self._order
+        ordinal, entries, order = self._postings.ordinal, self._entries, self._order
         end = bisect.bisect_left(order, after) if after is not None else len(order)
         out: list[str] = []
         for index in range(end - 1, -1, -1):
             need_id = order[index][1]
             if not entries[need_id].fits(query):
                 continue
-            if allowed and not all(ordinal[need_id] in s for s in allowed):
+            if selection.allowed and not selection.admits(ordinal(need_id)):
                 continue
             out.append(need_id)
             if len(out) == count:
                 break
         return out
-
-
-def _signature(entry: Listed) -> int:
-    return hash((entry.cpv_prefixes, entry.county_code, entry.municipality_code, entry.terms))
-
-
-def _ordinals(arrays: list[array[int]]) -> set[int]:
-    out: set[int] = set()
-    for ordinals in arrays:
-        out.update(ordinals)
-    return out
 
 
 # --- what feeds the listing ------------------------------------------------------------------

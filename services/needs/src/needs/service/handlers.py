@@ -19,6 +19,7 @@ from marketplace_contracts.reference import (
     parse_region,
     significant_prefix,
 )
+from marketplace_contracts.text.search import query_term_groups
 from marketplace_platform.concurrency import retry_on_conflict
 from marketplace_platform.live import InboxBroadcaster
 from marketplace_platform.outbox import ConcurrentModification, OutboxRelay
@@ -42,7 +43,6 @@ from ..domain.listing import (
     listed_after,
 )
 from ..domain.model import Adoption, Need
-from ..domain.text import query_terms
 
 Document = dict[str, Any]
 T = TypeVar("T")
@@ -279,7 +279,7 @@ def list_query(
         cpv_prefix=cpv_search_prefix(cpv) if cpv else None,
         county_codes=counties,
         municipality_code=municipality_code,
-        term_groups=tuple(tuple(g) for g in query_terms(q)) if q else (),
+        term_groups=query_term_groups(q),
     )
 
 

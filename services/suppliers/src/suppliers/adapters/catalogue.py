@@ -191,7 +191,7 @@ class MongoSolutions:
         )
 
     async def search(self, query: SolutionQuery) -> list[StoredSolution]:
-        """The solutions that satisfy the equality conditions of `query` (not its words),
+        """The solutions that satisfy the equality conditions of `query` (not its text),
         in no order. On no request path: FerretDB 1.x answers this filter by decoding every
         solution, so `GET /v1/solutions` is answered by the in-memory listing
         (`domain.listing`). For operators and checks of the stored fields."""

@@ -12,13 +12,11 @@ carry the solution's version, and an older one never overwrites a newer one.
 The filters are those of `search.SolutionQuery`, with the meaning the catalogue search has
 always had: a supplier; published solutions only unless retired ones are asked for; any of
 some stored CPV prefixes (`search.cpv_search_prefixes`); any of some served regions
-(`search.regions_serving`); and the words of `q`, each of which must occur as a substring of
-the normalized name, description or tags (`search.text_matches`). For the words, every
-solution is listed under its distinct words (`search.text_words`), and each such word under
-its pieces of one, two and three letters: a query word finds the words that contain it
-(through its rarest trigram, or its own entry when it is that short), and so its candidates.
-Every candidate is then checked with `search.words_occur` on its words, which is the test
-`text_matches` makes; a query word in most texts narrows nothing and that check decides.
+(`search.regions_serving`); and the words of `q`, each of which must match one of the
+solution's search terms (`search.search_terms`, the shared analyser's `index_terms`, as the
+needs list has them). Every solution is posted under its supplier, prefixes, regions and
+terms (`marketplace_contracts.text.postings`), so the postings alone answer a search: no
+text is kept or scanned. The status is checked on the entry, which the list walks anyway.
 
 Order: by name in Swedish order (`swedish_sort_key`), then id. Pages are keyset (`after` the
 key of the previous page's last solution), so a page costs the same at any depth and
@@ -29,29 +27,27 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from marketplace_contracts.events import Payload, SolutionRetired, SolutionState
 from marketplace_contracts.reference import swedish_sort_key
+from marketplace_contracts.text.postings import Postings, Selection
 from marketplace_contracts.text.summary import summary_of
 
 from .catalogue import Solution
-from .search import SolutionQuery, cpv_prefixes, searchable_text, text_words, words_occur
+from .search import SolutionQuery, cpv_prefixes, search_terms
 
 # Postings keys: one namespace per filter.
-CPV, REGION, STATUS, SUPPLIER = "cpv", "region", "status", "supplier"
+CPV, REGION, SUPPLIER, TERM = "cpv", "region", "supplier", "term"
 PUBLISHED, RETIRED = "published", "retired"
-GRAM = 3  # words are indexed under their pieces of one, two and three letters
-PIECES = range(1, GRAM + 1)
 # A candidate set this much smaller than the list is sorted; a larger one is walked in order.
 SORT_BELOW_SHARE = 8
 
 # (Swedish primary weights as a string, case-folded name, name, id): sorts exactly as
 # (swedish_sort_key(name), id), and compares as strings do, fast.
 Key = tuple[str, str, str, str]
-K = TypeVar("K")
 
 
 def sort_key(name: str, solution_id: str) -> Key:
@@ -63,8 +59,10 @@ def sort_key(name: str, solution_id: str) -> Key:
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """What the list needs of one solution: its filters and its card's fields. `words`
-    are the distinct words of its searchable text, space-separated (`search.text_words`)."""
+    """What the list needs of one solution: its filters and its card's fields. `terms` are
+    its search terms (`search.search_terms`): the listing posts them and does not keep
+    them; None (a retirement, and every entry held) keeps the postings of the entry it
+    follows."""
 
     solution_id: str
     version: int
@@ -73,7 +71,7 @@ class Listed:
     name: str
     cpv_prefixes: tuple[str, ...]
     regions: tuple[str, ...]
-    words: str
+    terms: tuple[str, ...] | None
     key: Key
     summary: str
     cpv_codes: tuple[str, ...]
@@ -102,21 +100,27 @@ class Listed:
         }
 
     def postings(self) -> Iterator[tuple[str, str]]:
-        yield STATUS, self.status
+        """The selective filters' keys; the status is checked on the entry itself."""
         yield SUPPLIER, self.supplier_org
         for prefix in self.cpv_prefixes:
             yield CPV, prefix
         for region in self.regions:
             yield REGION, region
+        for term in self.terms or ():
+            yield TERM, term
+
+    def fits(self, query: SolutionQuery) -> bool:
+        """The filter that is not a posting (the others are checked by the caller)."""
+        return not query.published_only or self.status == PUBLISHED
 
 
 class SolutionListing:
+    """Entries by id, their keys in order, and postings per filter value and search term."""
+
     def __init__(self) -> None:
         self._entries: dict[str, Listed] = {}
         self._order: list[Key] = []
-        self._postings: dict[tuple[str, str], set[str]] = {}
-        self._words: dict[str, set[str]] = {}  # word -> solutions whose text holds it
-        self._grams: dict[str, set[str]] = {}  # piece of 1-3 letters -> words that hold it
+        self._postings: Postings[tuple[str, str]] = Postings()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -130,35 +134,17 @@ class SolutionListing:
         if old is not None:
             if old.version >= entry.version:
                 return False
-            self._remove(old)
-        self._entries[entry.solution_id] = entry
+            self._unorder(old)
+        self._entries[entry.solution_id] = replace(entry, terms=None)  # posted, not kept
         bisect.insort(self._order, entry.key)
-        for posting in entry.postings():
-            self._postings.setdefault(posting, set()).add(entry.solution_id)
-        for word in entry.words.split():
-            holders = self._words.get(word)
-            if holders is None:
-                holders = self._words[word] = set()
-                for gram in _grams(word, PIECES):
-                    self._grams.setdefault(gram, set()).add(word)
-            holders.add(entry.solution_id)
+        if old is None or entry.terms is not None:
+            self._postings.post(entry.solution_id, entry.postings())
         return True
 
-    def _remove(self, entry: Listed) -> None:
+    def _unorder(self, entry: Listed) -> None:
         index = bisect.bisect_left(self._order, entry.key)
         if index < len(self._order) and self._order[index] == entry.key:
             del self._order[index]
-        for posting in entry.postings():
-            _discard(self._postings, posting, entry.solution_id)
-        for word in entry.words.split():
-            holders = self._words.get(word)
-            if holders is None:
-                continue
-            holders.discard(entry.solution_id)
-            if not holders:
-                del self._words[word]
-                for gram in _grams(word, PIECES):
-                    _discard(self._grams, gram, word)
 
     # --- reads -------------------------------------------------------------------------
 
@@ -166,101 +152,56 @@ class SolutionListing:
         self, query: SolutionQuery, *, after: Key | None, limit: int
     ) -> tuple[list[str], bool]:
         """The ids of one page in list order, and whether more follow."""
-        sets = self._candidate_sets(query)
-        if any(not s for s in sets):
+        selection = self._postings.select(self._posting_groups(query), SORT_BELOW_SHARE)
+        if selection.nothing:
             return [], False
-        sets.sort(key=len)
-        if sets and len(sets[0]) * SORT_BELOW_SHARE < len(self._order):
-            ids = self._sorted_matches(sets, query.words, after, limit + 1)
+        if selection.few is not None:
+            ids = self._sorted_matches(query, selection.few, after, limit + 1)
         else:
             start = bisect.bisect_right(self._order, after) if after is not None else 0
-            ids = self._walked_matches(sets, query.words, start, limit + 1)
+            ids = self._walked_matches(query, selection, start, limit + 1)
         return ids[:limit], len(ids) > limit
 
-    def _candidate_sets(self, query: SolutionQuery) -> list[set[str]]:
-        empty: set[str] = set()
-        get = self._postings.get
-        sets: list[set[str]] = []
-        if query.published_only:
-            sets.append(get((STATUS, PUBLISHED), empty))
+    @staticmethod
+    def _posting_groups(query: SolutionQuery) -> list[list[tuple[str, str]]]:
+        """One group a filter (and a word of `q`): the keys any of which it allows."""
+        groups: list[list[tuple[str, str]]] = []
         if query.supplier_org:
-            sets.append(get((SUPPLIER, query.supplier_org), empty))
+            groups.append([(SUPPLIER, query.supplier_org)])
         if query.cpv_prefixes is not None:
-            sets.append(_union(get((CPV, p), empty) for p in query.cpv_prefixes))
+            groups.append([(CPV, p) for p in query.cpv_prefixes])
         if query.regions is not None:
-            sets.append(_union(get((REGION, r), empty) for r in query.regions))
-        for word in query.words:
-            holders = self._holders_of(word)
-            if holders is not None:
-                sets.append(holders)
-        return sets
-
-    def _holders_of(self, word: str) -> set[str] | None:
-        """The solutions whose text holds `word` (as a substring), or None where postings
-        would not narrow the list cheaply (a word in most texts): the final check
-        (`words_occur`) then decides alone."""
-        if len(word) <= GRAM:
-            words: Iterable[str] = self._grams.get(word, ())  # every word that holds it
-        else:
-            rarest = min((self._grams.get(g, set()) for g in _grams(word)), key=len)
-            words = [w for w in rarest if word in w]
-        total = 0
-        for w in words:
-            total += len(self._words[w])
-            if total > len(self._entries):
-                return None
-        return _union(self._words[w] for w in words)
+            groups.append([(REGION, r) for r in query.regions])
+        for terms in query.term_groups:
+            groups.append([(TERM, t) for t in terms])
+        return groups
 
     def _sorted_matches(
-        self, sets: list[set[str]], words: tuple[str, ...], after: Key | None, count: int
+        self, query: SolutionQuery, candidates: set[int], after: Key | None, count: int
     ) -> list[str]:
-        smallest, rest = sets[0], sets[1:]
         entries = self._entries
-        keys = []
-        for solution_id in smallest:
-            if not all(solution_id in other for other in rest):
-                continue
-            entry = entries[solution_id]
-            if after is not None and entry.key <= after:
-                continue
-            if words_occur(entry.words, words):
-                keys.append(entry.key)
+        keys = [
+            entry.key
+            for entry in (entries[i] for i in self._postings.ids(candidates))
+            if entry.fits(query) and (after is None or entry.key > after)
+        ]
         return [key[3] for key in heapq.nsmallest(count, keys)]
 
     def _walked_matches(
-        self, sets: list[set[str]], words: tuple[str, ...], start: int, count: int
+        self, query: SolutionQuery, selection: Selection, start: int, count: int
     ) -> list[str]:
         out: list[str] = []
-        order, entries = self._order, self._entries
+        order, entries, ordinal = self._order, self._entries, self._postings.ordinal
         for index in range(start, len(order)):
             solution_id = order[index][3]
-            if not all(solution_id in s for s in sets):
+            if not entries[solution_id].fits(query):
                 continue
-            if words and not words_occur(entries[solution_id].words, words):
+            if selection.allowed and not selection.admits(ordinal(solution_id)):
                 continue
             out.append(solution_id)
             if len(out) == count:
                 break
         return out
-
-
-def _grams(word: str, sizes: Iterable[int] = (GRAM,)) -> set[str]:
-    return {word[i : i + n] for n in sizes for i in range(len(word) - n + 1)}
-
-
-def _discard(index: dict[K, set[str]], key: K, value: str) -> None:
-    values = index.get(key)
-    if values is not None:
-        values.discard(value)
-        if not values:
-            del index[key]
-
-
-def _union(sets: Iterable[set[str]]) -> set[str]:
-    out: set[str] = set()
-    for s in sets:
-        out |= s
-    return out
 
 
 # --- what feeds the listing ------------------------------------------------------------------
@@ -279,7 +220,7 @@ def listed(state: Mapping[str, Any], *, status: str) -> Listed:
         name=name,
         cpv_prefixes=tuple(cpv_prefixes(state["cpv_codes"])),
         regions=tuple(dict.fromkeys(state["regions"])),
-        words=" ".join(text_words(searchable_text(name, description, tags))),
+        terms=tuple(search_terms(name, description, tags)),
         key=sort_key(name, solution_id),
         summary=summary_of(description),
         cpv_codes=tuple(state["cpv_codes"]),

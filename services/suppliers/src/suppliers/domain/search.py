@@ -1,12 +1,14 @@
 """Catalogue search as equality: the values a solution must hold to answer a filter.
 
-Pure: no I/O. A solution is listed under every prefix of its CPV codes (`cpv_prefixes`)
-and the regions it serves; a search then asks for "any of these prefixes" and "any of
-these regions", which postings answer without looking at every solution. Free text is
-matched on the candidates (`words_occur`, the test of `text_matches`): every word of `q`
-must occur, as a substring, in the name, description or tags, both sides normalized by the
-shared analyser (`marketplace_contracts.text.normalize`: case-folded, and å, ä, ö one letter
-each whether typed composed or decomposed).
+Pure: no I/O. A solution is listed under every prefix of its CPV codes (`cpv_prefixes`),
+the regions it serves and its search terms (`search_terms`); a search then asks for "any of
+these prefixes", "any of these regions" and, for each word of `q`, "any of its variants",
+which postings answer without looking at every solution. The text uses the analyser the
+needs list uses (`marketplace_contracts.text.search`): a solution is findable by the
+`index_terms` of its name, description and tags, each word of `q` stands for its
+`query_terms` (the word and its Swedish and English stems; å, ä, ö one letter however
+typed), and a solution matches when it holds one variant of every word (`matches`), so that
+"vårdpersonal" finds "vårdpersonalsutbildning" and "trainings" finds "training".
 """
 
 from __future__ import annotations
@@ -23,9 +25,7 @@ from marketplace_contracts.reference import (
     parse_region,
     significant_prefix,
 )
-from marketplace_contracts.text import normalize
-
-from .catalogue import Solution
+from marketplace_contracts.text.search import index_terms
 
 DIVISION_DIGITS = 2  # the shortest stored prefix: a CPV division ("80")
 
@@ -39,7 +39,8 @@ class SolutionQuery:
     published_only: bool = True
     cpv_prefixes: tuple[str, ...] | None = None  # the solution holds any of them
     regions: tuple[str, ...] | None = None  # the solution serves any of them
-    words: tuple[str, ...] = ()  # each occurs in the searchable text (`words_occur`)
+    # Each group: the variants of one word of `q`, one of which the solution's terms hold.
+    term_groups: tuple[tuple[str, ...], ...] = ()
 
 
 def cpv_prefixes(codes: Iterable[str]) -> list[str]:
@@ -82,28 +83,6 @@ def regions_serving(value: str) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys([COUNTRY_CODE, region.code, *counties, *places]))
 
 
-def query_words(q: str | None) -> list[str]:
-    """The words of `q`, normalized as `searchable_text` is."""
-    return normalize(q).split() if q else []
-
-
-def searchable_text(name: str, description: str, tags: Iterable[str]) -> str:
-    """The text that `q` searches: name, description and tags, normalized."""
-    return normalize(" ".join([name, description, *tags]))
-
-
-def text_words(text: str) -> list[str]:
-    """The distinct words of a searchable text, sorted: a word of `q` (which holds no
-    white space) occurs in the text exactly when it occurs in one of these words."""
-    return sorted(set(text.split()))
-
-
-def words_occur(text: str, words: Iterable[str]) -> bool:
-    """Whether every word occurs in `text` as a substring (the test of `text_matches`)."""
-    return all(word in text for word in words)
-
-
-def text_matches(solution: Solution, words: list[str]) -> bool:
-    """Whether every word occurs (as a substring, normalized) in the name, the
-    description or the tags."""
-    return words_occur(searchable_text(solution.name, solution.description, solution.tags), words)
+def search_terms(name: str, description: str, tags: Iterable[str]) -> list[str]:
+    """The terms a solution is findable by: those of its name, description and tags."""
+    return index_terms([name, description, *tags])

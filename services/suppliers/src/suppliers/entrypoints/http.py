@@ -120,8 +120,10 @@ def build_router(
             str | None,
             Query(
                 max_length=200,
-                description="words, each of which occurs in the name, description or tags "
-                "(case-insensitive, part of a word counts)",
+                description="words, each of which the name, description or tags hold as "
+                "the needs list's search does: any case, Swedish and English inflections, "
+                "the parts of a compound (vårdpersonal finds vårdpersonalsutbildning); "
+                "stopwords alone find nothing",
             ),
         ] = None,
         supplier: Annotated[str | None, Query(description="supplier organisation")] = None,

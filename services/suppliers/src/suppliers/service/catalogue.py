@@ -19,6 +19,7 @@ from marketplace_contracts.events import (
     deterministic_id,
 )
 from marketplace_contracts.reference import InvalidCpvCode, UnknownRegion
+from marketplace_contracts.text.search import query_term_groups
 from marketplace_platform.concurrency import retry_on_conflict
 from marketplace_platform.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace_platform.outbox import ConcurrentModification
@@ -44,7 +45,6 @@ from ..domain.listing import (
 from ..domain.search import (
     SolutionQuery,
     cpv_search_prefixes,
-    query_words,
     regions_serving,
 )
 from .paging import Page
@@ -96,7 +96,7 @@ def solution_query(
     query = SolutionQuery(
         supplier_org=supplier or None,
         published_only=not include_retired,
-        words=tuple(query_words(q)),
+        term_groups=query_term_groups(q),
     )
     if cpv is not None:
         try:
