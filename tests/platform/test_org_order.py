@@ -136,7 +136,7 @@ async def test_entries_written_before_the_order_are_referenced_once_with_their_r
         ]
     )
     for _ in range(2):  # a second start finds the marker and adds nothing
-        await index.fill_once(inbox.find({}), org="buyer_org", read="read")
+        await index.fill_once(lambda: inbox.find({}), org="buyer_org", read="read")
     assert len(await all_pages(index, "karlstad", False, 7)) == 30
     unread = await all_pages(index, "karlstad", True, 7)
     assert unread == [f"e{i:05d}" for i in reversed(range(30)) if i % 2 == 1]
@@ -253,11 +253,13 @@ async def test_an_order_filled_without_cards_is_made_again_with_them_once(
     ]
     await inbox.insert_many(docs)
     plain = OrgOrder(db["inbox_order"])
-    assert await plain.fill_once(inbox.find({}), org="buyer_org", read="read") == len(docs)
+    assert await plain.fill_once(lambda: inbox.find({}), org="buyer_org", read="read") == len(docs)
     carded = OrgOrder(db["inbox_order"], cards=True)
-    filled = await carded.fill_once(inbox.find({}), org="buyer_org", read="read", version=2)
+    filled = await carded.fill_once(lambda: inbox.find({}), org="buyer_org", read="read", version=2)
     assert filled == len(docs)
-    assert await carded.fill_once(inbox.find({}), org="buyer_org", read="read", version=2) == 0
+    assert (
+        await carded.fill_once(lambda: inbox.find({}), org="buyer_org", read="read", version=2) == 0
+    )
     refs, _ = await carded.page("karlstad", unread_only=False, after=None, limit=1000)
     assert [r.entry_id for r in refs] == [d["_id"] for d in reversed(docs)]
     assert [r.card["title"] if r.card else None for r in refs] == [
@@ -266,3 +268,34 @@ async def test_an_order_filled_without_cards_is_made_again_with_them_once(
     unread, _ = await carded.page("karlstad", unread_only=True, after=None, limit=1000)
     assert len(unread) == len(docs) - 1
     assert await db["inbox_order"].count_documents({"refs": {"$exists": True}}) == 5
+
+
+async def test_an_order_an_older_release_marked_filled_is_left_or_made_again_by_version(
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    db = mongo_client[unique("legacy").replace("-", "_")]
+    inbox = db["inbox"]
+    docs = [
+        {**card(e), "buyer_org": "karlstad", "created_at": at, "read": False}
+        for e, at in entries(3)
+    ]
+    await inbox.insert_many(docs)
+    # An older release filled it at version 2 and kept its marker in the order itself.
+    carded = OrgOrder(db["inbox_order"], cards=True)
+    await carded.add("karlstad", [(d["_id"], d["created_at"]) for d in docs[:1]])
+    await carded.collection.insert_one({"_id": "|filled", "version": 2})
+    filled = await carded.fill_once(lambda: inbox.find({}), org="buyer_org", version=2)
+    assert filled == 0
+    refs, _ = await carded.page("karlstad", unread_only=False, after=None, limit=20)
+    assert [r.entry_id for r in refs] == ["e00000"]  # left as it was
+    # One marked filled at the first version (no cards) is made again from the entries.
+    other = OrgOrder(db["other_order"], cards=True)
+    await other.add("karlstad", [(d["_id"], d["created_at"]) for d in docs[:1]])
+    await other.collection.insert_one({"_id": "|filled"})
+    assert await other.fill_once(lambda: inbox.find({}), org="buyer_org", version=2) == 3
+    refs, _ = await other.page("karlstad", unread_only=False, after=None, limit=20)
+    assert [(r.entry_id, r.card is not None) for r in refs] == [
+        ("e00002", True),
+        ("e00001", True),
+        ("e00000", True),
+    ]

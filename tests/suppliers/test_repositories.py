@@ -216,6 +216,21 @@ async def test_subscriptions_of_a_supplier_are_its_document(db: Any) -> None:
     assert await repo.count_of("acme") == 4
 
 
+async def test_a_database_an_older_release_backfilled_is_not_scanned_again(db: Any) -> None:
+    """Such a release kept its marker ("|backfilled") among the per-supplier documents;
+    the one-off job is then only marked done (`mongo.run_once`)."""
+    at = datetime(2024, 5, 1, tzinfo=UTC)
+    missed = subscription_rules.subscribe("missed", "acme", keywords=["vr"])
+    await db["subscriptions"].insert_one(
+        {**subscription_state(missed, created_at=at, updated_at=at), "rev": 1, "outbox": []}
+    )
+    await db["subscriptions_of"].insert_one({"_id": "|backfilled", "at": at})
+    repo = MongoSubscriptions(db)
+    assert await repo.backfill() == 0
+    assert await repo.count_of("acme") == 0  # not scanned: the older release had done it
+    assert await db["_one_off_jobs"].find_one({"_id": "subscriptions_of.filled"}) is not None
+
+
 def webhook(hook_id: str, org: str = "acme", **changes: Any) -> dict[str, Any]:
     return {
         "_id": hook_id,

@@ -183,17 +183,24 @@ ONE_OFF_JOBS = "_one_off_jobs"
 
 
 async def run_once(
-    db: AsyncDatabase[Document], job_name: str, job: Callable[[], Awaitable[int]]
+    db: AsyncDatabase[Document],
+    job_name: str,
+    job: Callable[[], Awaitable[int]],
+    *,
+    done_before: Callable[[], Awaitable[bool]] | None = None,
 ) -> int:
-    """Run a one-off job of a database (a backfill for documents older than a field) the
-    first time only: later starts read one marker by `_id` instead of scanning again (on
-    FerretDB 1.x a filter such as `{field: {$exists: false}}` decodes the whole
-    collection). Returns what the job returned, or 0 when it had run before. A crash
-    before the marker runs the job again, so the job must be idempotent."""
+    """Run a one-off job of a database (a backfill for documents older than a field or a
+    collection) the first time only: later starts read one marker by `_id` instead of
+    scanning again (on FerretDB 1.x a filter such as `{field: {$exists: false}}` decodes
+    the whole collection). `done_before`: whether a database of an older release shows
+    the job done its own way (a marker it kept elsewhere); then the job is only marked.
+    Returns what the job returned, or 0 when it had run before. A crash before the marker
+    runs the job again, so the job must be idempotent. A new version of a job (one whose
+    result changed) takes a new name."""
     markers = db[ONE_OFF_JOBS]
     if await markers.find_one({"_id": job_name}) is not None:
         return 0
-    done = await job()
+    done = 0 if done_before is not None and await done_before() else await job()
     await retry_upsert(
         lambda: markers.replace_one({"_id": job_name}, {"_id": job_name, "done": done}, upsert=True)
     )

@@ -27,20 +27,20 @@ from __future__ import annotations
 import asyncio
 import bisect
 import math
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from .mongo import document_lock, retry_upsert
+from .mongo import document_lock, retry_upsert, run_once
 
 Document = dict[str, Any]
 CHUNK = 200  # references per chunk: a first page reads one chunk of about 16 KB
 CARD_CHUNK = 25  # references with cards (about 1.2 KB each) per chunk
 ORGS = "|orgs"  # not an organisation's name: those never start with "|"
-FILLED = "|filled"
+LEGACY_MARKERS = ("|filled", "|backfilled")  # see `_filled_at`
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,22 +152,40 @@ class OrgOrder:
 
     async def fill_once(
         self,
-        documents: AsyncIterator[Document],
+        documents: Callable[[], AsyncIterator[Document]],
         *,
         org: str,
         read: str | None = None,
         version: int = 1,
     ) -> int:
-        """Reference, once per order and `version` (a marker keyed by `_id`), the documents
-        written before it: one read of the collection, at start and before the consumers
-        add to it. An order filled at another version (one without cards) is made again
-        from the documents, which hold everything it derives. With cards, each document is
-        its own card. Returns how many it referenced (0 once the marker is there)."""
-        marker = await self.collection.find_one({"_id": FILLED})
-        if marker is not None and marker.get("version", 1) == version:
-            return 0
-        if marker is not None:
-            await self.collection.delete_many({})
+        """Reference, once per order and `version` (`mongo.run_once`), the documents written
+        before it: one read of the collection, at start and before the consumers add to
+        it. A version other than the first starts the order again from the documents,
+        which hold everything it derives (version 2 of the inboxes: cards). With cards,
+        each document is its own card. Returns how many it referenced (0 once done)."""
+        job = f"{self.collection.name}.filled"
+        if version != 1:
+            job += f".v{version}"
+
+        async def fill() -> int:
+            if version != 1:
+                await self.collection.delete_many({})
+            return await self._fill(documents(), org=org, read=read)
+
+        return await run_once(
+            self.collection.database, job, fill, done_before=lambda: self._filled_at(version)
+        )
+
+    async def _filled_at(self, version: int) -> bool:
+        """The marker a release before `run_once` kept in the order itself ("|filled", or
+        "|backfilled" for webhook deliveries), with the version it filled (none: 1)."""
+        for marker_id in LEGACY_MARKERS:
+            marker = await self.collection.find_one({"_id": marker_id})
+            if marker is not None:
+                return bool(marker.get("version", 1) == version)
+        return False
+
+    async def _fill(self, documents: AsyncIterator[Document], *, org: str, read: str | None) -> int:
         buffered: dict[str, list[Document]] = {}
         referenced = 0
 
@@ -186,8 +204,6 @@ class OrgOrder:
                 await flush(doc[org])
         for owner in list(buffered):
             await flush(owner)
-        body = {"_id": FILLED, "version": version}
-        await retry_upsert(lambda: self.collection.replace_one({"_id": FILLED}, body, upsert=True))
         return referenced
 
     async def mark_read(

@@ -126,7 +126,7 @@ class NeedsRepository:
         """Needs are read by `_id` alone, so no index beyond it; the organisations' orders
         are filled once for a database whose needs predate them (one read of every need)."""
         fields = {"buyer_org": 1, "created_at": 1}
-        await self.own.fill_once(self.collection.find({}, fields), org="buyer_org")
+        await self.own.fill_once(lambda: self.collection.find({}, fields), org="buyer_org")
 
     async def get(self, need_id: str) -> tuple[Need, int] | None:
         doc = await self.collection.find_one({"_id": need_id}, projection={"outbox": 0})
@@ -230,7 +230,9 @@ class InboxRepository:
 
     async def _reference_entries_written_before_the_order(self) -> None:
         # Version 2: the references carry cards (an order of version 1 is made again).
-        await self.order.fill_once(self.inbox.find({}), org="buyer_org", read="read", version=2)
+        await self.order.fill_once(
+            lambda: self.inbox.find({}), org="buyer_org", read="read", version=2
+        )
 
     async def _reference(self, stored: list[Document]) -> None:
         await self.order.reference(stored, org="buyer_org")

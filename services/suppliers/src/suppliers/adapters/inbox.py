@@ -40,7 +40,7 @@ class MongoInbox:
         (run before the service consumes or answers). Returns how many it referenced."""
         # Version 2: the references carry cards (an order of version 1 is made again).
         referenced = await self.order.fill_once(
-            self.collection.find({}), org="supplier_org", read="read", version=2
+            lambda: self.collection.find({}), org="supplier_org", read="read", version=2
         )
         if referenced:
             log.info("referenced the inbox in order", extra={"entries": referenced})

@@ -16,16 +16,18 @@ lists skip) and drops it after the item is gone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from marketplace_platform.mongo import document_lock, retry_upsert
+from marketplace_platform.mongo import document_lock, retry_upsert, run_once
 
 from .repository import Document, Key
 
-BACKFILLED = "|backfilled"  # not an organisation's name: those never start with "|"
+# The marker of a release before `run_once` (not an organisation's name: those never
+# start with "|").
+LEGACY_BACKFILLED = "|backfilled"
 
 
 class OwnedIds:
@@ -74,15 +76,28 @@ class OwnedIds:
 
     # --- the one-off reference of items that predate these documents ---------------------
 
-    async def backfilled(self) -> bool:
-        return await self.collection.find_one({"_id": BACKFILLED}) is not None
+    async def fill_once(self, documents: Callable[[], AsyncIterator[Document]]) -> int:
+        """Reference, once per database (`mongo.run_once`), the items written before these
+        documents (each with `_id`, `supplier_org` and `created_at`): one read of them, at
+        start. Returns how many it referenced (0 once done)."""
 
-    async def mark_backfilled(self, at: datetime) -> None:
-        await retry_upsert(
-            lambda: self.collection.replace_one(
-                {"_id": BACKFILLED}, {"_id": BACKFILLED, "at": at}, upsert=True
-            )
+        async def fill() -> int:
+            by_org: dict[str, list[tuple[str, datetime]]] = {}
+            async for doc in documents():
+                by_org.setdefault(doc["supplier_org"], []).append((doc["_id"], doc["created_at"]))
+            for org, items in by_org.items():
+                await self.add(org, items)
+            return sum(len(items) for items in by_org.values())
+
+        return await run_once(
+            self.collection.database,
+            f"{self.collection.name}.filled",
+            fill,
+            done_before=self._backfilled_by_an_older_release,
         )
+
+    async def _backfilled_by_an_older_release(self) -> bool:
+        return await self.collection.find_one({"_id": LEGACY_BACKFILLED}) is not None
 
     # --- documents -----------------------------------------------------------------------
 
@@ -100,16 +115,3 @@ class OwnedIds:
 
 def _key(ref: Document) -> Key:
     return (float(ref["t"]), str(ref["i"]))
-
-
-async def per_key_at_once(jobs: dict[str, Callable[[], Awaitable[None]]], at_once: int = 8) -> None:
-    """Run one job per key (an organisation, a webhook), `at_once` of them at a time: the
-    one-off references of what predates an order, whose writes per key are serialised
-    anyway (`mongo.document_lock`)."""
-    gate = asyncio.Semaphore(at_once)
-
-    async def run(job: Callable[[], Awaitable[None]]) -> None:
-        async with gate:
-            await job()
-
-    await asyncio.gather(*(run(job) for job in jobs.values()))

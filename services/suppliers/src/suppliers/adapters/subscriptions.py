@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -65,16 +65,10 @@ class MongoSubscriptions:
         """Once, for a database whose subscriptions predate the per-supplier documents: one
         read of every subscription (run before the service answers). Returns how many
         active subscriptions it referenced."""
-        if await self.owned.backfilled():
-            return 0
-        by_org: dict[str, list[tuple[str, datetime]]] = {}
-        active = self.collection.find({"status": "active"}, {"supplier_org": 1, "created_at": 1})
-        async for doc in active:
-            by_org.setdefault(doc["supplier_org"], []).append((doc["_id"], doc["created_at"]))
-        for org, items in by_org.items():
-            await self.owned.add(org, items)
-        await self.owned.mark_backfilled(datetime.now(UTC))
-        referenced = sum(len(items) for items in by_org.values())
+        projection = {"supplier_org": 1, "created_at": 1}
+        referenced = await self.owned.fill_once(
+            lambda: self.collection.find({"status": "active"}, projection)
+        )
         if referenced:
             log.info("referenced subscriptions per supplier", extra={"subscriptions": referenced})
         return referenced

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import datetime
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -28,7 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from marketplace_platform.mongo import document_lock, guarded_update, insert_absent
 from marketplace_platform.org_order import OrgOrder
 
-from .owned import OwnedIds, per_key_at_once
+from .owned import OwnedIds
 from .repository import Document, Key
 from .times import DistinctTimes
 
@@ -40,7 +40,6 @@ WEBHOOKS_OF = "webhooks_of"
 DELIVERY_ORDER = "delivery_order"
 DONE = ("delivered", "cancelled")  # states a delivery never leaves
 OPEN_PAGE = 200  # references read at a time when walking a webhook's open deliveries
-BACKFILLED = "|backfilled"  # not a webhook id: those are uuids
 
 
 class MongoWebhooks:
@@ -51,15 +50,8 @@ class MongoWebhooks:
     async def backfill(self) -> int:
         """Once, for a database whose webhooks predate the per-supplier documents: one read
         of every webhook (run before the service answers)."""
-        if await self.owned.backfilled():
-            return 0
-        by_org: dict[str, list[tuple[str, datetime]]] = {}
-        async for doc in self.collection.find({}, {"supplier_org": 1, "created_at": 1}):
-            by_org.setdefault(doc["supplier_org"], []).append((doc["_id"], doc["created_at"]))
-        for org, items in by_org.items():
-            await self.owned.add(org, items)
-        await self.owned.mark_backfilled(datetime.now(UTC))
-        return sum(len(items) for items in by_org.values())
+        projection = {"supplier_org": 1, "created_at": 1}
+        return await self.owned.fill_once(lambda: self.collection.find({}, projection))
 
     async def count_of(self, org: str) -> int:
         return await self.owned.count(org)
@@ -133,27 +125,13 @@ class MongoDeliveries:
     async def backfill(self) -> int:
         """Once, for a database whose deliveries predate the per-webhook order: one read of
         every delivery (run before the service answers); the done ones are marked so."""
-        if await self.order.collection.find_one({"_id": BACKFILLED}) is not None:
-            return 0
-        by_hook: dict[str, list[Document]] = {}
         projection = {"webhook_id": 1, "created_at": 1, "status": 1}
-        async for doc in self.collection.find({}, projection):
-            by_hook.setdefault(doc["webhook_id"], []).append(doc)
 
-        def reference(hook_id: str, docs: list[Document]) -> Callable[[], Awaitable[None]]:
-            async def job() -> None:
-                await self.order.add(hook_id, [(d["_id"], d["created_at"]) for d in docs])
-                for doc in docs:
-                    if doc["status"] in DONE:
-                        await self.order.mark_read(hook_id, doc["_id"], doc["created_at"])
+        async def deliveries() -> AsyncIterator[Document]:
+            async for doc in self.collection.find({}, projection):
+                yield {**doc, "done": doc["status"] in DONE}
 
-            return job
-
-        await per_key_at_once({hook: reference(hook, docs) for hook, docs in by_hook.items()})
-        await self.order.collection.replace_one(
-            {"_id": BACKFILLED}, {"_id": BACKFILLED, "at": datetime.now(UTC)}, upsert=True
-        )
-        return sum(len(docs) for docs in by_hook.values())
+        return await self.order.fill_once(deliveries, org="webhook_id", read="done")
 
     async def add_absent(self, deliveries: list[Document]) -> None:
         """Insert the new ones, each queued at its own time about its `created_at`
