@@ -14,11 +14,11 @@ import pytest
 from marketplace_contracts.cursors import name_cursor, name_key, time_cursor, time_key
 from marketplace_contracts.events import SolutionPublished, SolutionRetired, SolutionUpdated
 from marketplace_contracts.reference import swedish_sort_key
+from marketplace_contracts.text.listing import SORT_BELOW_SHARE
 from marketplace_contracts.text.search import query_term_groups, query_terms
 from suppliers.domain import catalogue as rules
 from suppliers.domain.catalogue import Solution
 from suppliers.domain.listing import (
-    SORT_BELOW_SHARE,
     TERM,
     SolutionListing,
     listed_after,

@@ -12,7 +12,9 @@ Two uses are built on it:
   (language detection, stems, dictionary-based decompounding, term counts).
 
 `marketplace_contracts.text.postings` holds what the needs list and the solution catalogue
-post those terms in: documents by key, as compact arrays of ordinals.
+post those terms in: documents by key, as compact arrays of ordinals;
+`marketplace_contracts.text.listing` is the listing both are built on (entries in key order,
+their postings, keyset pages).
 
 Stems come from PyStemmer (a C extension, no I/O), imported on the first stem: normalizing
 and tokenizing need nothing beyond the standard library.

@@ -14,12 +14,12 @@ Order: newest publication first (ties: the greater id first); pages are keyset (
 last key of the previous page), so a page costs the same at any depth and no total is
 counted. Keys are kept ascending, (publication time, id), and walked from the end: needs
 arrive roughly in the order they were published, so each one is appended, not inserted.
+The mechanism (order, postings, pages) is `marketplace_contracts.text.listing.Listing`, which
+the solution catalogue shares; what is said here of needs is this module's.
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -33,7 +33,7 @@ from marketplace_contracts.events import (
 )
 from marketplace_contracts.process import WITHDRAWN
 from marketplace_contracts.reference import municipality
-from marketplace_contracts.text.postings import Postings, Selection
+from marketplace_contracts.text.listing import Listing
 from marketplace_contracts.text.search import index_terms
 from marketplace_contracts.text.summary import summary_of
 
@@ -43,8 +43,6 @@ from .model import Need, cpv_prefixes
 CPV, COUNTY, MUNICIPALITY = "cpv", "county", "municipality"
 PHASE, STATUS, TERM = "phase", "status", "term"
 PUBLISHED = "published"
-# A candidate set this much smaller than the list is sorted; a larger one is walked in order.
-SORT_BELOW_SHARE = 8
 
 Key = tuple[float, str]  # (published timestamp, id); the list runs from the greatest
 
@@ -136,6 +134,13 @@ class Listed:
     def key(self) -> Key:
         return (self.published_ts, self.need_id)
 
+    @property
+    def carries_postings(self) -> bool:
+        return bool(self.terms)
+
+    def kept(self) -> Listed:
+        return replace(self, terms=()) if self.terms else self
+
     def postings(self) -> Iterator[tuple[str, str]]:
         """The selective filters' keys; status and phase are checked on the entry itself."""
         yield COUNTY, self.county_code
@@ -161,103 +166,29 @@ class ListQuery:
     term_groups: tuple[tuple[str, ...], ...] = ()  # each group: any of its terms
 
 
-class NeedListing:
-    """Entries by id, their keys in order, and postings per filter value
-    (`marketplace_contracts.text.postings`: a need keeps its ordinal while its text, codes
-    and place stay the same)."""
+class NeedListing(Listing[Listed, ListQuery]):
+    """The needs, newest publication first (`marketplace_contracts.text.listing`: a need
+    keeps its postings' ordinal while its text, codes and place stay the same)."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, Listed] = {}
-        self._order: list[Key] = []  # ascending; the list runs from the end
-        self._postings: Postings[tuple[str, str]] = Postings()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, need_id: str) -> Listed | None:
-        return self._entries.get(need_id)
+        super().__init__(posting_groups, descending=True)
 
     def key_of(self, need_id: str) -> Key:
         return self._entries[need_id].key
 
-    def put(self, entry: Listed) -> bool:
-        """Add or replace a need's entry; an entry older than the one held is ignored."""
-        old = self._entries.get(entry.need_id)
-        if old is not None:
-            if old.version >= entry.version:
-                return False
-            self._unorder(old)
-        self._entries[entry.need_id] = replace(entry, terms=()) if entry.terms else entry
-        self._order_in(entry.key)
-        if old is None or entry.terms:  # an entry without terms keeps the postings held
-            self._postings.post(entry.need_id, entry.postings())
-        return True
 
-    def _order_in(self, key: Key) -> None:
-        if not self._order or self._order[-1] < key:
-            self._order.append(key)  # the usual case: the newest publication
-        else:
-            bisect.insort(self._order, key)
-
-    def _unorder(self, entry: Listed) -> None:
-        index = bisect.bisect_left(self._order, entry.key)
-        if index < len(self._order) and self._order[index] == entry.key:
-            del self._order[index]
-
-    def page(self, query: ListQuery, *, after: Key | None, limit: int) -> tuple[list[str], bool]:
-        """The ids of one page in list order, and whether more follow."""
-        selection = self._postings.select(self._posting_groups(query), SORT_BELOW_SHARE)
-        if selection.nothing:
-            return [], False
-        if selection.few is not None:
-            ids = self._sorted_matches(query, selection.few, after, limit + 1)
-        else:
-            ids = self._walked_matches(query, selection, after, limit + 1)
-        return ids[:limit], len(ids) > limit
-
-    @staticmethod
-    def _posting_groups(query: ListQuery) -> list[list[tuple[str, str]]]:
-        """One group a filter: the keys any of which it allows."""
-        groups: list[list[tuple[str, str]]] = []
-        if query.cpv_prefix:
-            groups.append([(CPV, query.cpv_prefix)])
-        if query.municipality_code:
-            groups.append([(MUNICIPALITY, query.municipality_code)])
-        if query.county_codes:
-            groups.append([(COUNTY, c) for c in query.county_codes])
-        for terms in query.term_groups:
-            groups.append([(TERM, t) for t in terms])
-        return groups
-
-    def _sorted_matches(
-        self, query: ListQuery, candidates: set[int], after: Key | None, count: int
-    ) -> list[str]:
-        entries = self._entries
-        keys = (
-            entries[need_id].key
-            for need_id in self._postings.ids(candidates)
-            if entries[need_id].fits(query)
-        )
-        if after is not None:
-            keys = (key for key in keys if key < after)
-        return [need_id for _, need_id in heapq.nlargest(count, keys)]
-
-    def _walked_matches(
-        self, query: ListQuery, selection: Selection, after: Key | None, count: int
-    ) -> list[str]:
-        ordinal, entries, order = self._postings.ordinal, self._entries, self._order
-        end = bisect.bisect_left(order, after) if after is not None else len(order)
-        out: list[str] = []
-        for index in range(end - 1, -1, -1):
-            need_id = order[index][1]
-            if not entries[need_id].fits(query):
-                continue
-            if selection.allowed and not selection.admits(ordinal(need_id)):
-                continue
-            out.append(need_id)
-            if len(out) == count:
-                break
-        return out
+def posting_groups(query: ListQuery) -> list[list[tuple[str, str]]]:
+    """One group a filter: the keys any of which it allows."""
+    groups: list[list[tuple[str, str]]] = []
+    if query.cpv_prefix:
+        groups.append([(CPV, query.cpv_prefix)])
+    if query.municipality_code:
+        groups.append([(MUNICIPALITY, query.municipality_code)])
+    if query.county_codes:
+        groups.append([(COUNTY, c) for c in query.county_codes])
+    for terms in query.term_groups:
+        groups.append([(TERM, t) for t in terms])
+    return groups
 
 
 # --- what feeds the listing ------------------------------------------------------------------

@@ -21,19 +21,19 @@ text is kept or scanned. The status is checked on the entry, which the list walk
 Order: by name in Swedish order (`swedish_sort_key`), then id. Pages are keyset (`after` the
 key of the previous page's last solution), so a page costs the same at any depth and
 nothing is counted.
+The mechanism (order, postings, pages) is `marketplace_contracts.text.listing.Listing`, which
+the needs list shares.
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from marketplace_contracts.events import Payload, SolutionRetired, SolutionState
 from marketplace_contracts.reference import swedish_sort_key
-from marketplace_contracts.text.postings import Postings, Selection
+from marketplace_contracts.text.listing import Listing
 from marketplace_contracts.text.summary import summary_of
 
 from .catalogue import Solution
@@ -42,8 +42,6 @@ from .search import SolutionQuery, cpv_prefixes, search_terms
 # Postings keys: one namespace per filter.
 CPV, REGION, SUPPLIER, TERM = "cpv", "region", "supplier", "term"
 PUBLISHED, RETIRED = "published", "retired"
-# A candidate set this much smaller than the list is sorted; a larger one is walked in order.
-SORT_BELOW_SHARE = 8
 
 # (Swedish primary weights as a string, case-folded name, name, id): sorts exactly as
 # (swedish_sort_key(name), id), and compares as strings do, fast.
@@ -99,6 +97,13 @@ class Listed:
             "status": self.status,
         }
 
+    @property
+    def carries_postings(self) -> bool:
+        return self.terms is not None
+
+    def kept(self) -> Listed:
+        return self if self.terms is None else replace(self, terms=None)
+
     def postings(self) -> Iterator[tuple[str, str]]:
         """The selective filters' keys; the status is checked on the entry itself."""
         yield SUPPLIER, self.supplier_org
@@ -114,94 +119,25 @@ class Listed:
         return not query.published_only or self.status == PUBLISHED
 
 
-class SolutionListing:
-    """Entries by id, their keys in order, and postings per filter value and search term."""
+class SolutionListing(Listing[Listed, SolutionQuery]):
+    """The solutions in Swedish order of names (`marketplace_contracts.text.listing`)."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, Listed] = {}
-        self._order: list[Key] = []
-        self._postings: Postings[tuple[str, str]] = Postings()
+        super().__init__(posting_groups, descending=False)
 
-    def __len__(self) -> int:
-        return len(self._entries)
 
-    def get(self, solution_id: str) -> Listed | None:
-        return self._entries.get(solution_id)
-
-    def put(self, entry: Listed) -> bool:
-        """Add or replace a solution's entry; one older than the entry held is ignored."""
-        old = self._entries.get(entry.solution_id)
-        if old is not None:
-            if old.version >= entry.version:
-                return False
-            self._unorder(old)
-        self._entries[entry.solution_id] = replace(entry, terms=None)  # posted, not kept
-        bisect.insort(self._order, entry.key)
-        if old is None or entry.terms is not None:
-            self._postings.post(entry.solution_id, entry.postings())
-        return True
-
-    def _unorder(self, entry: Listed) -> None:
-        index = bisect.bisect_left(self._order, entry.key)
-        if index < len(self._order) and self._order[index] == entry.key:
-            del self._order[index]
-
-    # --- reads -------------------------------------------------------------------------
-
-    def page(
-        self, query: SolutionQuery, *, after: Key | None, limit: int
-    ) -> tuple[list[str], bool]:
-        """The ids of one page in list order, and whether more follow."""
-        selection = self._postings.select(self._posting_groups(query), SORT_BELOW_SHARE)
-        if selection.nothing:
-            return [], False
-        if selection.few is not None:
-            ids = self._sorted_matches(query, selection.few, after, limit + 1)
-        else:
-            start = bisect.bisect_right(self._order, after) if after is not None else 0
-            ids = self._walked_matches(query, selection, start, limit + 1)
-        return ids[:limit], len(ids) > limit
-
-    @staticmethod
-    def _posting_groups(query: SolutionQuery) -> list[list[tuple[str, str]]]:
-        """One group a filter (and a word of `q`): the keys any of which it allows."""
-        groups: list[list[tuple[str, str]]] = []
-        if query.supplier_org:
-            groups.append([(SUPPLIER, query.supplier_org)])
-        if query.cpv_prefixes is not None:
-            groups.append([(CPV, p) for p in query.cpv_prefixes])
-        if query.regions is not None:
-            groups.append([(REGION, r) for r in query.regions])
-        for terms in query.term_groups:
-            groups.append([(TERM, t) for t in terms])
-        return groups
-
-    def _sorted_matches(
-        self, query: SolutionQuery, candidates: set[int], after: Key | None, count: int
-    ) -> list[str]:
-        entries = self._entries
-        keys = [
-            entry.key
-            for entry in (entries[i] for i in self._postings.ids(candidates))
-            if entry.fits(query) and (after is None or entry.key > after)
-        ]
-        return [key[3] for key in heapq.nsmallest(count, keys)]
-
-    def _walked_matches(
-        self, query: SolutionQuery, selection: Selection, start: int, count: int
-    ) -> list[str]:
-        out: list[str] = []
-        order, entries, ordinal = self._order, self._entries, self._postings.ordinal
-        for index in range(start, len(order)):
-            solution_id = order[index][3]
-            if not entries[solution_id].fits(query):
-                continue
-            if selection.allowed and not selection.admits(ordinal(solution_id)):
-                continue
-            out.append(solution_id)
-            if len(out) == count:
-                break
-        return out
+def posting_groups(query: SolutionQuery) -> list[list[tuple[str, str]]]:
+    """One group a filter (and a word of `q`): the keys any of which it allows."""
+    groups: list[list[tuple[str, str]]] = []
+    if query.supplier_org:
+        groups.append([(SUPPLIER, query.supplier_org)])
+    if query.cpv_prefixes is not None:
+        groups.append([(CPV, p) for p in query.cpv_prefixes])
+    if query.regions is not None:
+        groups.append([(REGION, r) for r in query.regions])
+    for terms in query.term_groups:
+        groups.append([(TERM, t) for t in terms])
+    return groups
 
 
 # --- what feeds the listing ------------------------------------------------------------------

@@ -1,0 +1,158 @@
+"""An in-memory listing that answers its own searches: pure, no I/O.
+
+The needs list and the solution catalogue are both this: entries by id, their keys in a
+sorted list, and the entries posted by filter value and search term (`postings`). What
+differs is left to them: the entry (its key, version, postings and the filters checked on
+it), the posting groups a query asks for, and the direction the list runs in.
+
+A key is an entry's place in the order and ends with its id, so a page is read from the
+keys alone. Pages are keyset (`after` the key of the previous page's last entry): a page
+costs the same at any depth and nothing is counted. A search either sorts its few
+candidates or walks the order until the page is full (`Postings.select`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from .postings import Postings, Selection
+
+__all__ = ["SORT_BELOW_SHARE", "Entry", "Key", "Listing"]
+
+# A candidate set this much smaller than the list is sorted; a larger one is walked in order.
+SORT_BELOW_SHARE = 8
+
+Key = tuple[Any, ...]  # the entry's sort fields, then its id
+
+Q_contra = TypeVar("Q_contra", contravariant=True)
+Q = TypeVar("Q")
+
+
+class Entry(Protocol[Q_contra]):
+    """What a listing needs of one entry; a frozen dataclass of the service's fields."""
+
+    @property
+    def key(self) -> Key:
+        """Where it stands in the order; the last field is the entry's id."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def carries_postings(self) -> bool:
+        """Whether it brings its postings; one that does not (made from a delta event)
+        keeps those of the entry it follows."""
+
+    def postings(self) -> Iterable[Hashable]:
+        """The keys it is posted under."""
+
+    def kept(self) -> Self:
+        """The entry as held: without what is only posted (its search terms)."""
+
+    def fits(self, query: Q_contra) -> bool:
+        """The filters that are not postings."""
+
+
+E = TypeVar("E", bound=Entry[Any])
+
+
+class Listing(Generic[E, Q]):
+    """Entries by id, their keys in ascending order, and their postings. `descending`: the
+    list runs from the greatest key (walked from the end), else from the least."""
+
+    def __init__(
+        self,
+        posting_groups: Callable[[Q], Sequence[Sequence[Hashable]]],
+        *,
+        descending: bool,
+    ) -> None:
+        self._posting_groups = posting_groups
+        self._descending = descending
+        self._entries: dict[str, E] = {}
+        self._order: list[Key] = []
+        self._postings: Postings[Hashable] = Postings()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, entry_id: str) -> E | None:
+        return self._entries.get(entry_id)
+
+    def put(self, entry: E) -> bool:
+        """Add or replace an entry; one older than the entry held is ignored."""
+        key = entry.key
+        entry_id: str = key[-1]
+        old = self._entries.get(entry_id)
+        if old is not None:
+            if old.version >= entry.version:
+                return False
+            self._unorder(old.key)
+        self._entries[entry_id] = entry.kept()
+        self._order_in(key)
+        if old is None or entry.carries_postings:
+            self._postings.post(entry_id, entry.postings())
+        return True
+
+    def _order_in(self, key: Key) -> None:
+        if not self._order or self._order[-1] < key:
+            self._order.append(key)  # entries that come in key order (needs do) are appended
+        else:
+            bisect.insort(self._order, key)
+
+    def _unorder(self, key: Key) -> None:
+        index = bisect.bisect_left(self._order, key)
+        if index < len(self._order) and self._order[index] == key:
+            del self._order[index]
+
+    def page(self, query: Q, *, after: Key | None, limit: int) -> tuple[list[str], bool]:
+        """The ids of one page in list order, and whether more follow."""
+        selection = self._postings.select(self._posting_groups(query), SORT_BELOW_SHARE)
+        if selection.nothing:
+            return [], False
+        if selection.few is not None:
+            ids = self._sorted_matches(query, selection.few, after, limit + 1)
+        else:
+            ids = self._walked_matches(query, selection, after, limit + 1)
+        return ids[:limit], len(ids) > limit
+
+    def _sorted_matches(
+        self, query: Q, candidates: set[int], after: Key | None, count: int
+    ) -> list[str]:
+        entries = self._entries
+        keys: Iterator[Key] = (
+            entry.key
+            for entry in (entries[i] for i in self._postings.ids(candidates))
+            if entry.fits(query)
+        )
+        if self._descending:
+            if after is not None:
+                keys = (key for key in keys if key < after)
+            return [key[-1] for key in heapq.nlargest(count, keys)]
+        if after is not None:
+            keys = (key for key in keys if key > after)
+        return [key[-1] for key in heapq.nsmallest(count, keys)]
+
+    def _walked_matches(
+        self, query: Q, selection: Selection, after: Key | None, count: int
+    ) -> list[str]:
+        ordinal, entries, order = self._postings.ordinal, self._entries, self._order
+        if self._descending:
+            end = bisect.bisect_left(order, after) if after is not None else len(order)
+            indices = range(end - 1, -1, -1)
+        else:
+            start = bisect.bisect_right(order, after) if after is not None else 0
+            indices = range(start, len(order))
+        out: list[str] = []
+        for index in indices:
+            entry_id = order[index][-1]
+            if not entries[entry_id].fits(query):
+                continue
+            if selection.allowed and not selection.admits(ordinal(entry_id)):
+                continue
+            out.append(entry_id)
+            if len(out) == count:
+                break
+        return out
