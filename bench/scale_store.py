@@ -155,10 +155,16 @@ class Databases:
         await self["seed"]["reads"].delete_many({"database": kind})
 
     async def topic_events(self, topic: str) -> list[str]:
-        """The events seeded for a topic, in the order they were stored."""
+        """The events seeded for a topic, in the order they were stored: the batches' ids
+        first, then each batch by `_id` (FerretDB 1.x sorts in memory and answers a sorted
+        find in one reply, which at 100 000 needs passes MongoDB's 48 MB message limit)."""
+        batches = self["seed"]["topics"]
+        ids = sorted([d["_id"] async for d in batches.find({"topic": topic}, {"_id": 1})])
         out: list[str] = []
-        async for doc in self["seed"]["topics"].find({"topic": topic}).sort("_id", 1):
-            out.extend(doc["events"])
+        for batch_id in ids:
+            doc = await batches.find_one({"_id": batch_id})
+            if doc is not None:
+                out.extend(doc["events"])
         return out
 
     async def samples(self) -> dict[str, Any]:
