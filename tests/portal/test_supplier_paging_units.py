@@ -173,7 +173,7 @@ def test_a_suppliers_own_solutions_page_forward(services: Fake) -> None:
 def test_the_inbox_and_the_subscriptions_page_forward(services: Fake) -> None:
     client = signed_in(services, "supplier")
     inbox = client.get("/inbox").text
-    assert services.query_of("/v1/inbox")["limit"] == ["50"]
+    assert services.query_of("/v1/inbox")["limit"] == ["20"]
     assert "Ett behov passar" in inbox and 'href="/inbox?cursor=c-2"' in inbox
     client.get("/inbox", params={"cursor": "c-2"})
     assert services.query_of("/v1/inbox")["cursor"] == ["c-2"]

@@ -14,7 +14,7 @@ from ..api import ApiError
 from ..i18n import Translator
 from ..pages import PageError, Pages, User, page_links
 
-INBOX_PAGE = 50  # the services page by cursor (`next`): entries per page
+INBOX_PAGE = 20  # entries per page, as the other lists; the services page by cursor (`next`)
 
 
 def inbox_service(user: User) -> str:
