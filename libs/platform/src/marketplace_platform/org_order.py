@@ -89,16 +89,14 @@ class OrgOrder:
         by_org: dict[str, list[Document]] = {}
         for doc in docs:
             by_org.setdefault(doc[org], []).append(doc)
-        await asyncio.gather(
-            *(
-                self.add(
-                    owner,
-                    [(d["_id"], d["created_at"]) for d in owned],
-                    cards=cards_of(owned) if self.cards else None,
-                )
-                for owner, owned in by_org.items()
-            )
-        )
+        await asyncio.gather(*(self._add_documents(o, owned) for o, owned in by_org.items()))
+
+    async def _add_documents(
+        self, org: str, docs: Sequence[Document], read: Collection[str] = ()
+    ) -> None:
+        """`add` for stored entries (`_id`, `created_at`), each its own card if kept."""
+        cards = cards_of(docs) if self.cards else None
+        await self.add(org, [(d["_id"], d["created_at"]) for d in docs], read, cards)
 
     async def _add_to_earlier(
         self,
@@ -192,8 +190,7 @@ class OrgOrder:
         async def flush(owner: str) -> None:
             docs = buffered.pop(owner)
             read_ids = {d["_id"] for d in docs if read is not None and d.get(read)}
-            cards = cards_of(docs) if self.cards else None
-            await self.add(owner, [(d["_id"], d["created_at"]) for d in docs], read_ids, cards)
+            await self._add_documents(owner, docs, read_ids)
 
         # An organisation's documents are added a few chunks at a time, so that a card
         # order of a million entries is not held in memory whole.
