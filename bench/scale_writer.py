@@ -103,10 +103,13 @@ class _OrderLater:
     service builds the order itself at its first start, from the entries (its one-off
     reference of an inbox that predates the order), one pass per organisation."""
 
-    async def add(self, org: str, entries: Any) -> None:
+    async def add(self, *args: Any, **kwargs: Any) -> None:
         return None
 
-    async def mark_read(self, *args: Any) -> None:
+    async def reference(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    async def mark_read(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
