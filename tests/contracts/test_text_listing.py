@@ -1,6 +1,7 @@
 """The listing the needs list and the solution catalogue share: entries in key order either
 way, older versions ignored, postings kept or replaced, and keyset pages that sort few
-candidates or walk the order, with whether more follow."""
+candidates or walk the order (and sort what is left when the candidates lie far down it),
+with whether more follow."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from marketplace_contracts.text.listing import SORT_BELOW_SHARE, Listing
+from marketplace_contracts.text.listing import Listing, sort_at_most
 
 COUNT = 240
+LOW = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ def word_groups(query: Query) -> tuple[tuple[str, ...], ...]:
 
 def doc(i: int, **changes: object) -> Doc:
     words = ["common"] + (["half"] if i % 2 else []) + (["rare"] if i % 40 == 0 else [])
+    words += ["low"] if i < LOW else []  # the lowest ranks: the far end of a descending walk
     # pairs share a rank: the id breaks ties
     fields: dict[str, object] = {
         "doc_id": f"d{i:03d}",
@@ -73,8 +76,8 @@ def filled(*, descending: bool) -> tuple[Listing[Doc, Query], list[Doc]]:
     return listing, docs
 
 
-def path(listing: Listing[Doc, Query], query: Query) -> str:
-    selection = listing._postings.select(query.word_groups, SORT_BELOW_SHARE)
+def path(listing: Listing[Doc, Query], query: Query, limit: int) -> str:
+    selection = listing._postings.select(query.word_groups, sort_at_most(limit + 1, len(listing)))
     return "nothing" if selection.nothing else "sorted" if selection.few else "walked"
 
 
@@ -120,12 +123,39 @@ def test_every_page_in_list_order_once_with_more_until_the_last(
     descending: bool, query: Query, taken: str, limit: int
 ) -> None:
     listing, docs = filled(descending=descending)
-    assert path(listing, query) == taken
+    if limit < COUNT:
+        assert path(listing, query, limit) == taken
+    elif query.word_groups:
+        assert path(listing, query, limit) in {"sorted", "nothing"}  # a page the whole list
     wanted = brute_force(docs, query, descending=descending)
     assert all_pages(listing, query, limit) == wanted
     assert listing.page(query, after=None, limit=len(wanted)) == (wanted, False)
     if wanted:
         assert listing.page(query, after=None, limit=len(wanted) - 1)[1]
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_a_walk_that_finds_its_candidates_far_down_the_list_sorts_the_rest(
+    descending: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listing, docs = filled(descending=descending)
+    low = Query(word_groups=(("low",),))
+    limit = 2
+    assert path(listing, low, limit) == "walked"  # too many to sort for a page of two
+    sorted_after: list[object] = []
+    sort = listing._sorted_matches
+
+    def recorded(query: Query, candidates: set[int], after: object, count: int) -> list[str]:
+        sorted_after.append(after)
+        return sort(query, candidates, after, count)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(listing, "_sorted_matches", recorded)
+    first, _ = listing.page(low, after=None, limit=limit)
+    # Newest first, the low ranks come last: the walk gives up after as many steps as there
+    # are candidates and sorts the rest; oldest first, they come first and the walk is short.
+    assert bool(sorted_after) == descending
+    assert first == brute_force(docs, low, descending=descending)[:limit]
+    assert all_pages(listing, low, limit) == brute_force(docs, low, descending=descending)
 
 
 def test_the_direction_decides_which_end_a_page_starts_from() -> None:

@@ -49,7 +49,7 @@ def test_select_sorts_few_candidates_walks_many_and_agrees_with_the_sets() -> No
         postings.post(doc, sorted(chosen))
         held[doc] = chosen
     for groups in ([["rare"]], [["half"], ["common"]], [["rare", "other"], ["half"]], []):
-        selection = postings.select(groups, 8)
+        selection = postings.select(groups, 20)
         wanted = {d for d, ks in held.items() if all(ks & set(g) for g in groups)}
         if selection.few is not None:
             assert groups and groups[0][0] == "rare"  # only the rare word is few enough
@@ -57,6 +57,6 @@ def test_select_sorts_few_candidates_walks_many_and_agrees_with_the_sets() -> No
         else:
             got = {d for d in held if selection.admits(postings.ordinal(d))}
         assert got == wanted and selection.nothing == (not wanted)
-    assert postings.select([["half"], ["missing"]], 8).nothing  # one empty group: nothing
-    assert postings.select([["rare"]], 8).few is not None  # both ways are taken
-    assert postings.select([["half"]], 8).few is None
+    assert postings.select([["half"], ["missing"]], 20).nothing  # one empty group: nothing
+    assert postings.select([["rare"]], 20).few is not None  # both ways are taken
+    assert postings.select([["half"]], 20).few is None

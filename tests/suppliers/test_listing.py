@@ -14,7 +14,7 @@ import pytest
 from marketplace_contracts.cursors import name_cursor, name_key, time_cursor, time_key
 from marketplace_contracts.events import SolutionPublished, SolutionRetired, SolutionUpdated
 from marketplace_contracts.reference import swedish_sort_key
-from marketplace_contracts.text.listing import SORT_BELOW_SHARE
+from marketplace_contracts.text.listing import sort_at_most
 from marketplace_contracts.text.search import query_term_groups, query_terms
 from suppliers.domain import catalogue as rules
 from suppliers.domain.catalogue import Solution
@@ -207,7 +207,7 @@ def test_a_rare_word_takes_the_sorting_path_and_agrees(monkeypatch: pytest.Monke
         raise AssertionError("a rare word's few candidates are sorted, not walked")
 
     monkeypatch.setattr(listing, "_walked_matches", no_walk)
-    assert len(listing) > 10 * SORT_BELOW_SHARE
+    assert 10 <= sort_at_most(2, len(listing)) < len(listing)  # walking was the other way
     expected = brute_force(solutions, query)
     assert sorted(expected) == [f"s{i:04d}" for i in range(400, 410) if i % 6]  # not retired
     for limit in (1, 3, 20):

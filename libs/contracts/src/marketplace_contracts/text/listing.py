@@ -7,23 +7,27 @@ it), the posting groups a query asks for, and the direction the list runs in.
 
 A key is an entry's place in the order and ends with its id, so a page is read from the
 keys alone. Pages are keyset (`after` the key of the previous page's last entry): a page
-costs the same at any depth and nothing is counted. A search either sorts its few
-candidates or walks the order until the page is full (`Postings.select`).
+costs the same at any depth and nothing is counted.
+
+A search either sorts its candidates (`Postings.select`) or walks the order until the page
+is full, whichever costs less: sorting c candidates takes about c steps, and a walk of a
+list of n entries about page * n / c steps when the candidates are spread over the list,
+so up to sqrt(page * n) candidates are sorted. Candidates that bunch far down the list
+would make the walk long: a walk that has taken as many steps as sorting would have costs
+sorts what is left instead, so a page never costs more than twice the cheaper way.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+import math
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from .postings import Postings, Selection
 
-__all__ = ["SORT_BELOW_SHARE", "Entry", "Key", "Listing"]
-
-# A candidate set this much smaller than the list is sorted; a larger one is walked in order.
-SORT_BELOW_SHARE = 8
+__all__ = ["Entry", "Key", "Listing", "sort_at_most"]
 
 Key = tuple[Any, ...]  # the entry's sort fields, then its id
 
@@ -109,35 +113,42 @@ class Listing(Generic[E, Q]):
 
     def page(self, query: Q, *, after: Key | None, limit: int) -> tuple[list[str], bool]:
         """The ids of one page in list order, and whether more follow."""
-        selection = self._postings.select(self._posting_groups(query), SORT_BELOW_SHARE)
+        count = limit + 1
+        groups = self._posting_groups(query)
+        selection = self._postings.select(groups, sort_at_most(count, len(self._order)))
         if selection.nothing:
             return [], False
         if selection.few is not None:
-            ids = self._sorted_matches(query, selection.few, after, limit + 1)
+            ids = self._sorted_matches(query, selection.few, after, count)
         else:
-            ids = self._walked_matches(query, selection, after, limit + 1)
+            # Without groups every entry is a candidate: the walk is the only way.
+            budget = self._postings.size(groups[0]) if groups else len(self._order)
+            ids, stopped_at = self._walked_matches(query, selection, after, count, budget)
+            if stopped_at is not None:
+                rest = self._sorted_matches(
+                    query, selection.candidates(), stopped_at, count - len(ids)
+                )
+                ids += rest
         return ids[:limit], len(ids) > limit
 
     def _sorted_matches(
         self, query: Q, candidates: set[int], after: Key | None, count: int
     ) -> list[str]:
-        entries = self._entries
-        keys: Iterator[Key] = (
-            entry.key
-            for entry in (entries[i] for i in self._postings.ids(candidates))
-            if entry.fits(query)
-        )
+        held = map(self._entries.__getitem__, self._postings.ids(candidates))
+        keys = [entry.key for entry in held if entry.fits(query)]
         if self._descending:
             if after is not None:
-                keys = (key for key in keys if key < after)
+                keys = [key for key in keys if key < after]
             return [key[-1] for key in heapq.nlargest(count, keys)]
         if after is not None:
-            keys = (key for key in keys if key > after)
+            keys = [key for key in keys if key > after]
         return [key[-1] for key in heapq.nsmallest(count, keys)]
 
     def _walked_matches(
-        self, query: Q, selection: Selection, after: Key | None, count: int
-    ) -> list[str]:
+        self, query: Q, selection: Selection, after: Key | None, count: int, budget: int
+    ) -> tuple[list[str], Key | None]:
+        """Up to `count` matches in list order, and, when `budget` steps ran out first, the
+        key of the last entry looked at (the rest lies beyond it)."""
         ordinal, entries, order = self._postings.ordinal, self._entries, self._order
         if self._descending:
             end = bisect.bisect_left(order, after) if after is not None else len(order)
@@ -145,14 +156,25 @@ class Listing(Generic[E, Q]):
         else:
             start = bisect.bisect_right(order, after) if after is not None else 0
             indices = range(start, len(order))
+        # The first set is the smallest group's: most entries walked past fail it, so it is
+        # tested first and the rest only then (a step is what a walk costs).
+        first, *others = selection.allowed or (None,)
         out: list[str] = []
-        for index in indices:
+        for steps, index in enumerate(indices, 1):
             entry_id = order[index][-1]
-            if not entries[entry_id].fits(query):
-                continue
-            if selection.allowed and not selection.admits(ordinal(entry_id)):
-                continue
-            out.append(entry_id)
-            if len(out) == count:
-                break
-        return out
+            allowed = first is None or (
+                (o := ordinal(entry_id)) in first and all(o in s for s in others)
+            )
+            if allowed and entries[entry_id].fits(query):
+                out.append(entry_id)
+                if len(out) == count:
+                    break
+            if steps == budget and index != indices[-1]:
+                return out, order[index]
+        return out, None
+
+
+def sort_at_most(count: int, listed: int) -> int:
+    """The most candidates to sort rather than walk for `count` entries of `listed` (see
+    the module's docstring): sorting c costs c, a walk about count * listed / c."""
+    return math.isqrt(count * listed)

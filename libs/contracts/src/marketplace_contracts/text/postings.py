@@ -39,6 +39,13 @@ class Selection:
     def admits(self, ordinal: int) -> bool:
         return all(ordinal in ordinals for ordinals in self.allowed)
 
+    def candidates(self) -> set[int]:
+        """The ordinals every group allows (`few`, or the intersection of `allowed`)."""
+        if self.few is not None:
+            return self.few
+        first, *others = self.allowed
+        return first.intersection(*others)
+
 
 class Postings(Generic[K]):
     """Ordinals by document id, ids by ordinal and, per key, the ordinals posted under it."""
@@ -112,16 +119,16 @@ class Postings(Generic[K]):
             out.update(self.posting(key))
         return out
 
-    def select(self, groups: Sequence[Sequence[K]], sort_below_share: int) -> Selection:
-        """The documents that hold a key of every group. When the smallest group holds
-        fewer than one in `sort_below_share` of the ordinals, its candidates are few enough
-        to sort (`few`, every group intersected); otherwise walking the list in order and
-        stopping at a full page costs less. No groups: every document (to walk)."""
+    def select(self, groups: Sequence[Sequence[K]], sort_at_most: int) -> Selection:
+        """The documents that hold a key of every group. When the smallest group holds at
+        most `sort_at_most` ordinals, its candidates are few enough to sort (`few`, every
+        group intersected); otherwise walking the list in order and stopping at a full page
+        costs less. No groups: every document (to walk)."""
         sizes = sorted((self.size(group), i) for i, group in enumerate(groups))
         if sizes and sizes[0][0] == 0:
             return Selection(nothing=True, few=set(), allowed=())
         ordered = [groups[i] for _, i in sizes]
-        if ordered and sizes[0][0] * sort_below_share < len(self._ids):
+        if ordered and sizes[0][0] <= sort_at_most:
             few = self.union(ordered[0]).intersection(*(self.union(g) for g in ordered[1:]))
             return Selection(nothing=not few, few=few, allowed=())
         return Selection(nothing=False, few=None, allowed=tuple(self.union(g) for g in ordered))
