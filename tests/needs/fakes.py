@@ -133,6 +133,9 @@ class FakeNeeds:
         ids, more = newest_first(own, order_after, limit, lambda _: False)
         return [Ref(i, own[i], False) for i in ids], more
 
+    def cards_in(self, refs: list[Ref]) -> dict[str, Any]:
+        return {}  # no card with a reference: a page reads its needs (`get_many`)
+
 
 class FakeAdoptions:
     """`AdoptionsRepository.add`: one adoption per key, its events in its outbox."""

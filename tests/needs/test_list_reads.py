@@ -1,5 +1,6 @@
-"""List pages are answered from the listing's cards: a published need's card follows its
-events and is never read from the database; only drafts of `mine` are (no I/O here)."""
+"""List pages are answered from cards: a published need's card follows its events in the
+listing and is never read from the database; a draft's card comes with its reference in
+the buyer's order, and only a need whose reference has none is read (no I/O here)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 from marketplace_contracts.text.summary import summary_of
 from marketplace_platform.org_order import Ref
-from needs.domain.listing import NeedListing, listed_after
+from needs.adapters.repository import card_doc, card_from_doc, need_to_doc
+from needs.domain.listing import NeedCard, NeedListing, listed_after
 from needs.domain.model import Need
 from needs.service.handlers import Actor, NeedsService
 
@@ -27,6 +29,7 @@ class CountingNeeds:
 
     def __init__(self) -> None:
         self.stored: dict[str, Need] = {}
+        self.carded: set[str] = set()  # whose references carry their cards
         self.asked: list[str] = []
 
     async def get_many(self, ids: list[str]) -> list[Need | None]:
@@ -40,8 +43,16 @@ class CountingNeeds:
             (n for n in self.stored.values() if n.buyer_org == org),
             key=lambda n: (-n.created_at.timestamp(), n.id),
         )
-        refs = [Ref(n.id, n.created_at.timestamp(), False) for n in own]
+        cards = {n.id: self._card(n) for n in own if n.id in self.carded}
+        refs = [Ref(n.id, n.created_at.timestamp(), False, cards.get(n.id)) for n in own]
         return refs[:limit], len(refs) > limit
+
+    def cards_in(self, refs: list[Ref]) -> dict[str, NeedCard]:
+        return {r.entry_id: card_from_doc(r.card) for r in refs if r.card is not None}
+
+    @staticmethod
+    def _card(need: Need) -> dict[str, Any]:
+        return card_doc(need_to_doc(need))
 
 
 def drafted(title: str, at: datetime) -> Need:
@@ -107,15 +118,37 @@ async def test_a_card_follows_the_events_another_instance_wrote() -> None:
     assert card.updated_at == later and card.published_at == NOW
 
 
-async def test_mine_reads_only_the_needs_the_listing_does_not_hold() -> None:
+async def test_mine_reads_only_the_needs_neither_the_listing_nor_a_card_holds() -> None:
     listing, repo = NeedListing(), CountingNeeds()
     service = NeedsService(repo, None, None, listing)  # type: ignore[arg-type]
     public = drafted("Publicerat behov", NOW)
     publish_into(service, public, NOW)
-    draft = drafted("Utkast", NOW + timedelta(minutes=1))
-    repo.stored = {public.id: public, draft.id: draft}
+    carded = drafted("Utkast med kort", NOW + timedelta(minutes=1))
+    legacy = drafted("Utkast från förr", NOW + timedelta(minutes=2))  # before cards were kept
+    repo.stored = {n.id: n for n in (public, carded, legacy)}
+    repo.carded = {public.id, carded.id}
 
     page = await service.mine(Actor(org="karlstad", subject="anna"), cursor=None, limit=10)
-    assert [c.need_id for c in page.items] == [draft.id, public.id]  # newest created first
-    assert [c.status for c in page.items] == ["draft", "published"]
-    assert repo.asked == [draft.id]
+    assert [c.need_id for c in page.items] == [legacy.id, carded.id, public.id]  # newest first
+    assert [c.status for c in page.items] == ["draft", "draft", "published"]
+    assert repo.asked == [legacy.id]
+    shown = page.items[1]
+    assert (shown.title, shown.summary, shown.organisations) == (
+        "Utkast med kort",
+        summary_of(PROBLEM),
+        1,
+    )
+    assert shown.cpv_codes == ("80500000",) and shown.municipality_code == "1780"
+
+
+async def test_a_published_needs_card_comes_from_the_listing_not_its_older_reference() -> None:
+    listing, repo = NeedListing(), CountingNeeds()
+    service = NeedsService(repo, None, None, listing)  # type: ignore[arg-type]
+    need = drafted("Behov", NOW)
+    repo.stored, repo.carded = {need.id: need}, {need.id}
+    drafted_card = repo._card(need)
+    publish_into(service, need, NOW)
+    repo._card = lambda _n: drafted_card  # type: ignore[method-assign]  # as it was drafted
+
+    page = await service.mine(Actor(org="karlstad", subject="anna"), cursor=None, limit=10)
+    assert [c.status for c in page.items] == ["published"] and repo.asked == []

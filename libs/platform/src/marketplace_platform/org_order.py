@@ -221,6 +221,23 @@ class OrgOrder:
                     await self._write_head(org, head)
                     return
 
+    async def renew_card(
+        self, org: str, entry_id: str, created_at: datetime, card: Document
+    ) -> bool:
+        """Give a referenced entry its card as it is now (one chunk read, and written only
+        if the card changed); false when the entry is not referenced (`add` references)."""
+        async with document_lock(self.collection, _head_id(org)):
+            head = await self.collection.find_one({"_id": _head_id(org)})
+            if head is None:
+                return False
+            number = _chunk_of(head, _ms(created_at))
+            refs: list[Document] = (await self._chunk(org, number))["refs"]
+            if not any(ref["i"] == entry_id for ref in refs):
+                return False
+            if _renew_cards(refs, {entry_id: card}):
+                await self._write_chunk(org, number, refs)
+            return True
+
     async def prune(self, before: datetime) -> list[str]:
         """Drop the references of entries read and created before `before`; returns their ids
         for the caller to delete. Chunks run oldest first, so each organisation's walk stops

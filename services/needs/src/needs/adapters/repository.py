@@ -8,6 +8,7 @@ the consumers as upserts keyed by the deterministic ids of the matching service.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -18,10 +19,12 @@ from pymongo.errors import DuplicateKeyError
 
 from marketplace_contracts.events import CloudEvent, MatchFound, Payload, ScalingOpportunity
 from marketplace_contracts.reference import municipality
+from marketplace_contracts.text.summary import summary_of
 from marketplace_platform.mongo import document_lock, retry_upsert, upsert_many
 from marketplace_platform.org_order import OrgOrder, Ref, entries_of
 from marketplace_platform.outbox import save
 
+from ..domain.listing import NeedCard
 from ..domain.model import (
     Adoption,
     Cosigner,
@@ -112,21 +115,74 @@ def need_from_doc(doc: Document) -> Need:
     )
 
 
+# What a list shows of a need, kept with its reference in its organisation's order.
+CARD_FIELDS = (
+    "buyer_org",
+    "created_at",
+    "title",
+    "cpv_codes",
+    "municipality_code",
+    "tags",
+    "language",
+    "phase",
+    "status",
+    "version",
+    "published_at",
+    "updated_at",
+)
+
+
+def card_doc(doc: Document) -> Document:
+    """The card of a stored need (its document, or a projection with `CARD_FIELDS`, the
+    problem and the co-signers)."""
+    card = {"_id": doc["_id"], **{field: doc.get(field) for field in CARD_FIELDS}}
+    card["summary"] = summary_of(doc.get("problem") or "")
+    card["organisations"] = 1 + len(doc.get("cosigner_orgs") or [])
+    return card
+
+
+def card_from_doc(card: Document) -> NeedCard:
+    return NeedCard(
+        need_id=card["_id"],
+        buyer_org=card["buyer_org"],
+        title=card["title"],
+        summary=card["summary"],
+        cpv_codes=tuple(card["cpv_codes"]),
+        municipality_code=card["municipality_code"],
+        tags=tuple(card.get("tags") or ()),
+        language=card.get("language") or "sv",
+        phase=card["phase"],
+        status=card["status"],
+        version=int(card["version"]),
+        organisations=int(card["organisations"]),
+        published_at=card.get("published_at"),
+        updated_at=card["updated_at"],
+    )
+
+
 class NeedsRepository:
     """Needs by `_id`; each organisation's own needs (drafts included) in the order of their
     creation, kept by `OrgOrder` in documents read by `_id` (see that module: FerretDB 1.x
-    reads the whole collection for a filter on `buyer_org`)."""
+    reads the whole collection for a filter on `buyer_org`). The order keeps each need's
+    card, renewed on every save, so that a page of own needs (mostly drafts, which no
+    listing holds, for a buyer that writes many) reads no need."""
 
     def __init__(self, db: AsyncDatabase[Document], source: str) -> None:
         self.collection = db[NEEDS]
-        self.own = OrgOrder(db[OWN_NEEDS_ORDER])
+        self.own = OrgOrder(db[OWN_NEEDS_ORDER], cards=True)
         self.source = source
 
     async def ensure_indexes(self) -> None:
         """Needs are read by `_id` alone, so no index beyond it; the organisations' orders
-        are filled once for a database whose needs predate them (one read of every need)."""
-        fields = {"buyer_org": 1, "created_at": 1}
-        await self.own.fill_once(lambda: self.collection.find({}, fields), org="buyer_org")
+        are filled once for a database whose needs predate them (one read of every need;
+        version 2: with cards)."""
+        fields = dict.fromkeys((*CARD_FIELDS, "problem", "cosigner_orgs"), 1)
+
+        async def cards() -> AsyncIterator[Document]:
+            async for doc in self.collection.find({}, fields):
+                yield card_doc(doc)
+
+        await self.own.fill_once(cards, org="buyer_org", version=2)
 
     async def get(self, need_id: str) -> tuple[Need, int] | None:
         doc = await self.collection.find_one({"_id": need_id}, projection={"outbox": 0})
@@ -138,10 +194,19 @@ class NeedsRepository:
         """State and the events the aggregate caused, in one write. A new need is put in
         its organisation's order first: a crash in between leaves a reference to nothing,
         which the list skips, rather than a need the list never shows."""
+        state = need_to_doc(need)
+        card = card_doc(state)
         if expected_rev is None:
-            await self.own.add(need.buyer_org, [(need.id, need.created_at)])
+            await self.own.add(need.buyer_org, [(need.id, need.created_at)], cards={need.id: card})
         events = _events(need.take_events(), self.source)
-        return await save(self.collection, need_to_doc(need), events, expected_rev)
+        rev = await save(self.collection, state, events, expected_rev)
+        # Renewed once saved (a refused change must not show); a crash in between leaves
+        # the card of the state before until the need's next change.
+        if expected_rev is not None and not await self.own.renew_card(
+            need.buyer_org, need.id, need.created_at, card
+        ):
+            await self.own.add(need.buyer_org, [(need.id, need.created_at)], cards={need.id: card})
+        return rev
 
     async def get_many(self, need_ids: list[str]) -> list[Need | None]:
         """Needs by id, in the order asked, each read by `_id` alone and all at once."""
@@ -158,6 +223,11 @@ class NeedsRepository:
         return await self.own.page(
             org, unread_only=False, after=(-after[0], after[1]) if after else None, limit=limit
         )
+
+    def cards_in(self, refs: list[Ref]) -> dict[str, NeedCard]:
+        """The cards the references of `own_refs` carry (one made before cards were kept
+        has none), by need id."""
+        return {r.entry_id: card_from_doc(r.card) for r in refs if r.card is not None}
 
 
 class AdoptionsRepository:

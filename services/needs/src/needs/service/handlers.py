@@ -97,11 +97,13 @@ class NeedsService:
 
     async def mine(self, actor: Actor, cursor: str | None, limit: int) -> Page:
         """The caller's own needs, drafts included, newest created first: their order is
-        read from the database; the published ones' cards come from the listing, and only
-        the others (drafts, or needs another instance published a moment ago) are read."""
+        read from the database with their cards; the published ones' cards come from the
+        listing, and a need is read only when its reference has no card (made before cards
+        were kept)."""
         after = _read_cursor(cursor)
         refs, more = await self.needs.own_refs(actor.org, after=after, limit=limit)
         held = {r.entry_id: e.card() for r in refs if (e := self.listing.get(r.entry_id))}
+        held = {**self.needs.cards_in(refs), **held}  # the listing's are as new or newer
         missing = [r.entry_id for r in refs if r.entry_id not in held]
         for need in await self.needs.get_many(missing):
             if need is not None:
