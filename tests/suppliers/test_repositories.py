@@ -216,19 +216,44 @@ async def test_subscriptions_of_a_supplier_are_its_document(db: Any) -> None:
     assert await repo.count_of("acme") == 4
 
 
-async def test_a_database_an_older_release_backfilled_is_not_scanned_again(db: Any) -> None:
-    """Such a release kept its marker ("|backfilled") among the per-supplier documents;
-    the one-off job is then only marked done (`mongo.run_once`)."""
+async def test_a_page_of_subscriptions_is_the_suppliers_document_alone(db: Any) -> None:
+    at = datetime(2024, 5, 1, tzinfo=UTC)
+    repo = MongoSubscriptions(db)
+    await repo.backfill()
+    for i in range(3):
+        subscription = subscription_rules.subscribe(f"s{i}", "acme", keywords=[f"ord{i}"])
+        await repo.save(subscription, [], previous=None, at=at + timedelta(minutes=i))
+    await db["subscriptions"].drop()  # a page must not need them: the cards hold them
+
+    found, after = await repo.page_of("acme", after=None, limit=10)
+    assert after is None
+    assert [(s.subscription.subscription_id, s.subscription.keywords) for s in found] == [
+        ("s0", ["ord0"]),
+        ("s1", ["ord1"]),
+        ("s2", ["ord2"]),
+    ]
+    assert [s.created_at for s in found] == [at + timedelta(minutes=i) for i in range(3)]
+
+
+async def test_a_database_an_older_release_filled_without_cards_is_filled_again_once(
+    db: Any,
+) -> None:
+    """Such a release kept its marker ("|backfilled") among the per-supplier documents, and
+    references without cards; the documents are made again once, with cards."""
     at = datetime(2024, 5, 1, tzinfo=UTC)
     missed = subscription_rules.subscribe("missed", "acme", keywords=["vr"])
     await db["subscriptions"].insert_one(
         {**subscription_state(missed, created_at=at, updated_at=at), "rev": 1, "outbox": []}
     )
     await db["subscriptions_of"].insert_one({"_id": "|backfilled", "at": at})
+    await db["subscriptions_of"].insert_one({"_id": "acme", "items": []})
     repo = MongoSubscriptions(db)
-    assert await repo.backfill() == 0
-    assert await repo.count_of("acme") == 0  # not scanned: the older release had done it
-    assert await db["_one_off_jobs"].find_one({"_id": "subscriptions_of.filled"}) is not None
+    assert await repo.backfill() == 1 and await repo.backfill() == 0
+    assert await repo.count_of("acme") == 1
+    assert await db["_one_off_jobs"].find_one({"_id": "subscriptions_of.filled.v2"}) is not None
+    await db["subscriptions"].drop()
+    found, _ = await repo.page_of("acme", after=None, limit=10)
+    assert [s.subscription.keywords for s in found] == [["vr"]]
 
 
 def webhook(hook_id: str, org: str = "acme", **changes: Any) -> dict[str, Any]:

@@ -110,7 +110,7 @@ class OrgOrder:
     ) -> None:
         """A replay, or a reference a crash lost: it goes back where its time belongs."""
         refs: list[Document] = (await self._chunk(org, number))["refs"]
-        changed = _renew_cards(refs, cards)
+        changed = renew_cards(refs, cards)
         present = {r["i"] for r in refs}
         missing = [e for e in entries if e[0] not in present]
         if missing:
@@ -129,7 +129,7 @@ class OrgOrder:
         cards: Mapping[str, Document],
     ) -> None:
         refs: list[Document] = (await self._chunk(org, head["last"]))["refs"]
-        _renew_cards(refs, cards)
+        renew_cards(refs, cards)
         present = {r["i"] for r in refs}
         for entry_id, created_at in sorted(entries, key=lambda e: (e[1], e[0])):
             if entry_id in present:
@@ -234,7 +234,7 @@ class OrgOrder:
             refs: list[Document] = (await self._chunk(org, number))["refs"]
             if not any(ref["i"] == entry_id for ref in refs):
                 return False
-            if _renew_cards(refs, {entry_id: card}):
+            if renew_cards(refs, {entry_id: card}):
                 await self._write_chunk(org, number, refs)
             return True
 
@@ -376,8 +376,9 @@ def _ref(
     return ref
 
 
-def _renew_cards(refs: list[Document], cards: Mapping[str, Document]) -> bool:
-    """Give the references present the newer cards among `cards`; true if any changed."""
+def renew_cards(refs: list[Document], cards: Mapping[str, Document]) -> bool:
+    """Give the references present (`{i: id, c: card}`) the newer cards among `cards`;
+    true if any changed."""
     changed = False
     for ref in refs:
         card = cards.get(ref["i"])

@@ -62,12 +62,13 @@ class MongoSubscriptions:
         self.owned = OwnedIds(db[SUBSCRIPTIONS_OF])
 
     async def backfill(self) -> int:
-        """Once, for a database whose subscriptions predate the per-supplier documents: one
-        read of every subscription (run before the service answers). Returns how many
-        active subscriptions it referenced."""
-        projection = {"supplier_org": 1, "created_at": 1}
+        """Once, for a database whose subscriptions predate the per-supplier documents (or
+        their cards: version 2): one read of every subscription (run before the service
+        answers). Returns how many active subscriptions it referenced."""
         referenced = await self.owned.fill_once(
-            lambda: self.collection.find({"status": "active"}, projection)
+            lambda: self.collection.find({"status": "active"}, {"outbox": 0, "rev": 0}),
+            cards=True,
+            version=2,
         )
         if referenced:
             log.info("referenced subscriptions per supplier", extra={"subscriptions": referenced})
@@ -83,8 +84,12 @@ class MongoSubscriptions:
     async def page_of(
         self, org: str, *, after: Key | None, limit: int
     ) -> tuple[list[StoredSubscription], Key | None]:
-        ids, next_key = await self.owned.page(org, after=after, limit=limit)
-        found = await asyncio.gather(*(self.get(i) for i in ids))
+        shown, next_key = await self.owned.page(org, after=after, limit=limit)
+        uncarded = [i for i, card in shown if card is None]
+        read = dict(
+            zip(uncarded, await asyncio.gather(*(self.get(i) for i in uncarded)), strict=True)
+        )
+        found = [stored_subscription(card) if card else read[i] for i, card in shown]
         return [s for s in found if s is not None and s.subscription.status == "active"], next_key
 
     async def save(
@@ -100,11 +105,13 @@ class MongoSubscriptions:
         dropped from it after its state is saved."""
         created_at = at if previous is None else previous.created_at
         org, subscription_id = subscription.supplier_org, subscription.subscription_id
-        if previous is None:
-            await self.owned.add(org, [(subscription_id, created_at)])
         state = subscription_state(subscription, created_at=created_at, updated_at=at)
+        if previous is None:
+            await self.owned.add(org, [(subscription_id, created_at)], {subscription_id: state})
         await outbox.save(
             self.collection, state, events, None if previous is None else previous.rev
         )
         if subscription.status != "active":
             await self.owned.remove(org, subscription_id)
+        elif previous is not None:  # once saved: a refused change must not show
+            await self.owned.renew_card(org, subscription_id, state)
