@@ -210,8 +210,14 @@ async def test_dead_receiver_is_paused_and_does_not_delay_others(
     ).json()["items"]
     assert deliveries[0]["status"] == "failed"
     assert [a["status_code"] for a in deliveries[0]["attempts"]] == [500, 500, 500]
-    inbox = (await client.get("/v1/inbox", headers=auth(dead_org))).json()["items"]
-    assert {i["kind"] for i in inbox} == {"alert.raised", "webhook.paused"}
+
+    # The inbox entry is written after the pause (`Delivery._pause`): it may follow the
+    # status by a moment.
+    async def told() -> bool:
+        inbox = (await client.get("/v1/inbox", headers=auth(dead_org))).json()["items"]
+        return {i["kind"] for i in inbox} == {"alert.raised", "webhook.paused"}
+
+    await eventually(told, timeout=10)
     assert (
         len(
             [
