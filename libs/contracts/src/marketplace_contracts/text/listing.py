@@ -121,8 +121,10 @@ class Listing(Generic[E, Q]):
         if selection.few is not None:
             ids = self._sorted_matches(query, selection.few, after, count)
         else:
-            # Without groups every entry is a candidate: the walk is the only way.
-            budget = self._postings.size(groups[0]) if groups else len(self._order)
+            # What sorting would cost: the smallest group's candidates (without groups every
+            # entry is a candidate, and the walk is the only way).
+            sizes = [self._postings.size(group) for group in groups]
+            budget = min(sizes) if sizes else len(self._order)
             ids, stopped_at = self._walked_matches(query, selection, after, count, budget)
             if stopped_at is not None:
                 rest = self._sorted_matches(
