@@ -53,12 +53,15 @@ provision_kafka() {
     need_tool java openjdk-17-jre-headless
     need_tool mvn maven
     say "fetching Apache Kafka $KAFKA_VERSION and its runtime dependencies from Maven Central (once)"
-    local tmp="$KAFKA_HOME.partial"
-    rm -rf "$tmp" && mkdir -p "$tmp"
+    # A partial directory of its own: another checkout may be fetching at the same time.
+    local tmp
+    mkdir -p "$(dirname "$KAFKA_HOME")"
+    tmp="$(mktemp -d "$KAFKA_HOME.partial.XXXXXX")"
     mvn -q -B -f "$HERE/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/libs" \
         >"$tmp/maven.log" 2>&1 || { tail -20 "$tmp/maven.log" >&2; die "Maven could not fetch Kafka"; }
     touch "$tmp/.complete"
+    if [[ -f "$KAFKA_HOME/.complete" ]]; then rm -rf "$tmp"; return; fi  # the other one won
     rm -rf "$KAFKA_HOME" && mv "$tmp" "$KAFKA_HOME"
 }
 
@@ -67,9 +70,10 @@ provision_ferretdb() {
     need_tool go golang-go
     say "building FerretDB $FERRETDB_VERSION from the Go module proxy (once)"
     mkdir -p "$(dirname "$FERRETDB_BIN")"
-    (cd "$HERE/ferretdb" && GOFLAGS=-mod=mod go build -trimpath -o "$FERRETDB_BIN.partial" .) \
+    local partial="$FERRETDB_BIN.partial.$$"  # of its own: another checkout may build too
+    (cd "$HERE/ferretdb" && GOFLAGS=-mod=mod go build -trimpath -o "$partial" .) \
         || die "go build of FerretDB failed"
-    mv "$FERRETDB_BIN.partial" "$FERRETDB_BIN"
+    mv -f "$partial" "$FERRETDB_BIN"
 }
 
 pick_port() { # preferred-port -> preferred, or a free one when it is taken
