@@ -3,7 +3,7 @@ bench/results/; then bench/results/summary.json with the machine and the headlin
 
     python -m bench.run_all            # the full set (`make bench`)
     python -m bench.run_all --quick    # a smoke run: shorter runs, smaller sizes
-    python -m bench.run_all --only e2e,throughput,matching,cpv_suggest,scale
+    python -m bench.run_all --only e2e,throughput,matching,relevance,cpv_suggest,scale
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ async def bounded(run: Any, seconds: float, name: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a fast smoke run")
-    ap.add_argument("--only", default="matching,cpv_suggest,throughput,e2e,scale")
+    ap.add_argument("--only", default="matching,relevance,cpv_suggest,throughput,e2e,scale")
     ap.add_argument("--runs", type=int, default=3, help="runs per end-to-end rate (>= 3)")
     args = ap.parse_args(argv)
     only = {x.strip() for x in args.only.split(",")}
@@ -55,6 +55,18 @@ def main(argv: list[str] | None = None) -> int:
         summary["matching"] = {"json": str(out), "seconds": round(time.perf_counter() - t, 1)}
         if out.exists():
             summary["matching"]["result"] = json.loads(out.read_text())
+
+    if "relevance" in only:
+        from bench.bench_relevance import load, run, table
+
+        t = time.perf_counter()
+        res = run(load())
+        print(table(res), flush=True)
+        path = write_json("relevance", {"machine": m, **res})
+        summary["relevance"] = {"json": str(path), "seconds": round(time.perf_counter() - t, 1)}
+        summary["relevance"]["result"] = {
+            name: res[name] for name in ("matching", "bm25s", "cpv", "above_both_baselines")
+        }
 
     if "cpv_suggest" in only:
         out = RESULTS / "cpv_suggest.json"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from marketplace_contracts.process import WITHDRAWN
+from marketplace_contracts.text.bilingual import default_lexicon
 from marketplace_contracts.text.ranking import Analysis, Analyzer, default_analyzer
 
 from .model import Match, NeedProfile, SolutionProfile
@@ -115,7 +116,7 @@ class NeedIndex:
                 vocabulary=self._vocab.counts,
                 cache=self._vocab.split_cache(),
             )
-        entry = _NeedEntry(need, analysis, frozenset(analysis.terms))
+        entry = _NeedEntry(need, analysis, self._reach(analysis))
         self._needs[nid] = entry
         for t in entry.terms:
             self._terms.setdefault(sys.intern(t), set()).add(nid)
@@ -125,6 +126,15 @@ class NeedIndex:
         self._versions.store(nid, need.version)
         self.generation += 1
         return True
+
+    def _reach(self, analysis: Analysis) -> frozenset[str]:
+        """The terms a need is found by: its own and their translations, which its query
+        scores too (see `prepare_need`)."""
+        if self.weights.bridge_weight <= 0:
+            return frozenset(analysis.terms)
+        lexicon = default_lexicon()
+        bridged = {b.term for t in analysis.terms for b in lexicon.bridges(t, analysis.language)}
+        return frozenset(analysis.terms) | bridged
 
     def remove(self, need_id: str, version: int | None = None) -> bool:
         if not self._versions.remove(need_id, version):

@@ -38,7 +38,7 @@ import functools
 import math
 from array import array
 from collections.abc import Container, Mapping, MutableMapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from operator import itemgetter
 from typing import Final, Literal, NamedTuple, Protocol
 
@@ -52,6 +52,7 @@ from marketplace_contracts.reference.cpv import (
     shared_depth,
 )
 from marketplace_contracts.reference.regions import COUNTRY_CODE, county_of
+from marketplace_contracts.text.bilingual import BilingualLexicon, default_lexicon
 from marketplace_contracts.text.ranking import Analysis, Analyzer, Split, default_analyzer
 
 from .model import (
@@ -100,6 +101,9 @@ class ScoringWeights:
     text_saturation: float = 0.35
     # adoptions at which social proof reaches 1 - 1/e (~0.63); 26 adoptions -> ~0.99
     adoption_scale: float = 6.0
+    # a translation of a need's term (see `prepare_need`) weighs this share of the term
+    # itself, times the translation's strength; 0 matches in the need's language only
+    bridge_weight: float = 1.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -276,6 +280,9 @@ class NeedQuery:
     coefs: dict[str, float]
     # terms of coefs that are common in the corpus (score, but never make a match alone)
     common: frozenset[str] = frozenset()
+    # terms of coefs that translate the need's words: term -> (the need's word, the term
+    # as a word), so that an explanation can name the bridge
+    bridges: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -297,27 +304,51 @@ def prepare_need(
     cache: MutableMapping[str, Split] | None = None,
     analysis: Analysis | None = None,
     weights: ScoringWeights = DEFAULT_WEIGHTS,
+    lexicon: BilingualLexicon | None = None,
 ) -> NeedQuery:
     """Analyze a need as a query (compounds split against `vocabulary` too) and weight its
-    terms with the idf of `stats`. Terms the corpus does not know are left out of the
-    normalisation: no document can match them, and they would only lower every score."""
+    terms with the idf of `stats`, adding their translations into the other language
+    (`lexicon`, by default the one learned from the CPV labels).
+
+    Each of the need's terms is one concept, found by the word itself or a translation: a
+    translation's weight is the term's, with the translation's idf, times its strength and
+    `bridge_weight`; the normalisation sums each concept's best form. Concepts the corpus
+    knows in neither language are left out of it: no document can match them, and they
+    would only lower every score."""
     if analysis is None:
         analysis = (analyzer or default_analyzer()).analyze(
             need.text, need.language, vocabulary=vocabulary, cache=cache
         )
+    lex = lexicon if lexicon is not None else default_lexicon()
+    translate = weights.bridge_weight > 0
     n = stats.doc_count
     cutoff = common_df(n, weights)
     raw: dict[str, float] = {}
     common: list[str] = []
+    bridges: dict[str, tuple[str, str]] = {}
+    total = 0.0
     for term, tf in analysis.terms.items():
+        qw = 1.0 + math.log(tf)
+        best = 0.0
         df = stats.doc_freq(term)
         if df > 0:
-            raw[term] = (1.0 + math.log(tf)) * bm25_idf(df, n)
+            best = raw[term] = qw * bm25_idf(df, n)
             if df > cutoff:
                 common.append(term)
-    total = sum(raw.values())
+        for bridge in lex.bridges(term, analysis.language) if translate else ():
+            target = bridge.term
+            if target in analysis.terms or (bdf := stats.doc_freq(target)) == 0:
+                continue  # the need says it itself, or no document does
+            value = qw * bm25_idf(bdf, n) * bridge.strength * weights.bridge_weight
+            if value > raw.get(target, 0.0):
+                raw[target] = value
+                bridges[target] = (analysis.display.get(term, term), bridge.display)
+                if bdf > cutoff and target not in common:
+                    common.append(target)
+            best = max(best, value)
+        total += best
     coefs = {t: v / total for t, v in raw.items()} if total > 0 else {}
-    return NeedQuery(need, analysis, coefs, frozenset(common))
+    return NeedQuery(need, analysis, coefs, frozenset(common), bridges)
 
 
 def make_solution_doc(
@@ -423,11 +454,13 @@ def _fmt_terms(need: NeedQuery, c: Components, limit: int = 6) -> str:
     if not c.shared_terms:
         return "no shared terms"
     display = need.analysis.display
+    bridges = need.bridges
     # By contribution, largest first; ties by term (the inner sort; sorting is stable).
     ordered = sorted(sorted(c.shared_terms), key=itemgetter(1), reverse=True)
     names: dict[str, None] = {}
     for t, _ in ordered:
-        names.setdefault(display.get(t, t))
+        bridge = bridges.get(t)
+        names.setdefault(f"{bridge[0]} ≈ {bridge[1]}" if bridge else display.get(t, t))
         if len(names) == limit:
             break
     return "terms: " + ", ".join(names)

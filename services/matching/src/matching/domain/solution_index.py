@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from marketplace_contracts.process import WITHDRAWN
+from marketplace_contracts.text.bilingual import default_lexicon
 from marketplace_contracts.text.ranking import Analysis, Analyzer, default_analyzer
 
 from .model import Match, NeedProfile, SolutionProfile
@@ -147,7 +148,9 @@ class SolutionIndex:
     def warm_up(self) -> int:
         """Build the dense rows of every currently common term now, rather than on the
         first query that needs each (a few hundred microseconds apiece): call after a bulk
-        load, e.g. once the index has been rebuilt from Kafka. Returns the rows built."""
+        load, e.g. once the index has been rebuilt from Kafka. Returns the rows built.
+        The term mapping across languages is learned here too, not on the first need."""
+        default_lexicon()
         cutoff = common_df(len(self._slot_of), self.weights)
         columns = self._facts.capacity
         built = 0
