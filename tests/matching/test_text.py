@@ -128,3 +128,16 @@ def test_analysis_is_deterministic(analyzer: Analyzer) -> None:
     text = "Hemtjänstplaneringen och schemaläggningen i hemtjänsten"
     fresh = Analyzer()
     assert analyzer.analyze(text).terms == fresh.analyze(text).terms
+
+
+def test_swedish_words_meet_their_lemma_where_suffix_rules_cannot() -> None:
+    lemmatizing = Analyzer()
+    stemming_only = Analyzer(lemmatize=False)
+    for inflected, base in (("böcker", "bok"), ("fötter", "fot")):
+        assert lemmatizing.terms_of(inflected, "sv") == lemmatizing.terms_of(base, "sv")
+        assert stemming_only.terms_of(inflected, "sv") != stemming_only.terms_of(base, "sv")
+
+
+def test_a_lemma_that_changes_the_start_of_the_word_is_not_taken() -> None:
+    # simplemma gives "gammal" for "äldre": a word of its own in care ("äldreomsorg").
+    assert Analyzer().terms_of("äldre", "sv") == Analyzer(lemmatize=False).terms_of("äldre", "sv")

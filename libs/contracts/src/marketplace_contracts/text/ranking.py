@@ -117,6 +117,13 @@ _NOT_PARTS: Final[frozenset[str]] = word_set(
 )
 
 
+_UNUMLAUT: Final = str.maketrans("åäö", "aao")
+
+
+def _fold(letter: str) -> str:
+    return letter.translate(_UNUMLAUT)
+
+
 def language_from_hint(hint: str | None) -> Language | None:
     """Map a hint ("sv", "sv-SE", "Swedish", "en-GB") to a language; None means detect."""
     if not hint:
@@ -172,6 +179,7 @@ class Analyzer:
         extra_words: Iterable[str] = (),
         min_part: int = 3,
         cache_size: int = 200_000,
+        lemmatize: bool = True,
     ) -> None:
         self._stemmers: dict[Language, Stemmer] = {
             "sv": new_stemmer("sv"),
@@ -179,8 +187,11 @@ class Analyzer:
         }
         self.min_part = min_part
         self._cache_size = cache_size
+        self._lemmatize = lemmatize
+        self._lemmas: dict[str, str] = {}
         words = {normalize(w) for w in (*COMMON_SWEDISH_WORDS, *extra_words)}
-        stems = set(self._stemmers["sv"].stemWords(sorted(words)))
+        ordered = sorted(words)
+        stems = set(self._stemmers["sv"].stemWords(ordered)) | set(self.stem_words(ordered))
         self._atomic: frozenset[str] = frozenset(words | stems)
         self._builtin: frozenset[str] = frozenset(
             w
@@ -206,7 +217,27 @@ class Analyzer:
         return str(self._stemmers["sv"].stemWord(word))
 
     def stem_words(self, words: Sequence[str], language: Language = "sv") -> list[str]:
+        """Snowball stems; Swedish words are first taken to their lemma (simplemma's
+        dictionary), which Snowball's suffix rules cannot reach ("böcker" -> "bok",
+        "resor" -> "resa")."""
+        if language == "sv" and self._lemmatize:
+            words = [self._lemma(w) for w in words]
         return list(self._stemmers[language].stemWords(list(words)))
+
+    def _lemma(self, word: str) -> str:
+        lemma = self._lemmas.get(word)
+        if lemma is None:
+            import simplemma
+
+            found = normalize(simplemma.lemmatize(word, lang="sv"))
+            # A lemma of another word ("äldre" -> "gammal", "mindre" -> "liten") would cut
+            # it off from the compounds it begins ("äldreomsorg"): the word stays as
+            # written. Umlaut alone ("böcker" -> "bok") is inflection.
+            lemma = found if found and _fold(found[0]) == _fold(word[0]) else word
+            if len(self._lemmas) >= self._cache_size:
+                self._lemmas.clear()
+            self._lemmas[word] = lemma
+        return lemma
 
     # -- decompounding ---------------------------------------------------------------------
 
