@@ -3,7 +3,7 @@ bench/results/; then bench/results/summary.json with the machine and the headlin
 
     python -m bench.run_all            # the full set (`make bench`)
     python -m bench.run_all --quick    # a smoke run: shorter runs, smaller sizes
-    python -m bench.run_all --only e2e,throughput,matching,relevance,cpv_suggest,scale
+    python -m bench.run_all --only e2e,throughput,cascade,matching,relevance,cpv_suggest,scale
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ async def bounded(run: Any, seconds: float, name: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a fast smoke run")
-    ap.add_argument("--only", default="matching,relevance,cpv_suggest,throughput,e2e,scale")
+    ap.add_argument("--only", default="matching,relevance,cpv_suggest,throughput,cascade,e2e,scale")
     ap.add_argument("--runs", type=int, default=3, help="runs per end-to-end rate (>= 3)")
     args = ap.parse_args(argv)
     only = {x.strip() for x in args.only.split(",")}
@@ -93,6 +93,16 @@ def main(argv: list[str] | None = None) -> int:
                 "raw_score_needs_per_s": res["raw_score"]["rate"],
                 "noop_records_per_s": res["noop"]["rate"],
             }
+
+    if "cascade" in only:
+        from bench.bench_cascade import run as cascade
+        from bench.bench_cascade import table as cascade_table
+
+        res = asyncio.run(bounded(cascade(60 if args.quick else 300), 600, "cascade"))
+        if "timed_out" not in res:
+            print(cascade_table(res), flush=True)
+            write_json("cascade", res)
+        summary["cascade"] = res
 
     if "e2e" in only:
         from bench.bench_e2e import run as e2e

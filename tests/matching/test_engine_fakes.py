@@ -49,9 +49,12 @@ class FakeStore:
     async def notified_count(self, buyer_org: str, solution_id: str) -> int:
         return self.notified.get(f"{buyer_org}/{solution_id}", 0)
 
-    async def record_notified(self, buyer_org: str, solution_id: str, count: int) -> None:
-        key = f"{buyer_org}/{solution_id}"
-        self.notified[key] = max(count, self.notified.get(key, 0))
+    async def record_notified_many(
+        self, solution_id: str, buyer_orgs: list[str], count: int
+    ) -> None:
+        for org in buyer_orgs:
+            key = f"{org}/{solution_id}"
+            self.notified[key] = max(count, self.notified.get(key, 0))
 
 
 class CapturingPublisher:

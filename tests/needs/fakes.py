@@ -212,6 +212,11 @@ class FakeInbox:
             out.append(stored(self.docs[entry_id]))
         return out
 
+    async def upsert_opportunities(
+        self, opps: list[ScalingOpportunity], at: datetime
+    ) -> list[Document]:
+        return [await self.upsert_opportunity(o, at) for o in opps]
+
     async def upsert_opportunity(self, opp: ScalingOpportunity, at: datetime) -> Document:
         at = stored(at)
         fields = {**_opportunity_fields(opp, at), "kind": "scaling"}

@@ -168,3 +168,49 @@ async def test_the_stream_replays_unread_entries_then_pushes_new_ones(
 
 async def _true_when(value: bool) -> bool:
     return value
+
+
+async def test_an_implementation_tells_many_buyers_once_each_even_when_redelivered(
+    needs_service: Needs,
+) -> None:
+    # The scaling topic is consumed in batches (one implementation tells every buyer with a
+    # similar need at once); a batch delivered again must not give anyone a second entry.
+    svc, c = needs_service, needs_service.client
+    buyers = [f"cascade-buyer-{i}" for i in range(30)]
+    needs = await asyncio.gather(*(svc.published(b) for b in buyers))
+    opportunities = [
+        ScalingOpportunity(
+            opportunity_id=deterministic_id(buyer, "sol-vr", "2"),
+            buyer_org=buyer,
+            need_id=need["id"],
+            need_title=need["title"],
+            solution_id="sol-vr",
+            solution_name="VR-utbildning",
+            supplier_org="virotea",
+            adoption_count=1,
+            deployments=[Deployment(buyer_org="karlstad", municipality_code="1780")],
+            score=0.8,
+            reasons=[MatchReason(component="cpv", score=1.0, detail="same code")],
+            triggered_by="implementation-1",
+        )
+        for buyer, need in zip(buyers, needs, strict=True)
+    ]
+    event_ids = await asyncio.gather(*(svc.send("scaling", o) for o in opportunities))
+    await asyncio.gather(
+        *(svc.send("scaling", o, event_id=e) for o, e in zip(opportunities, event_ids, strict=True))
+    )
+
+    async def scaling_entries(buyer: str) -> list[dict[str, Any]]:
+        items = (await c.get("/v1/inbox", headers=auth(buyer))).json()["items"]
+        return [i for i in items if i["kind"] == "scaling"]
+
+    async def everyone_told() -> bool:
+        found = await asyncio.gather(*(scaling_entries(b) for b in buyers))
+        return all(found)
+
+    await eventually(everyone_told, timeout=30)
+    await asyncio.sleep(1.0)  # let any duplicate arrive before counting
+    for buyer, opportunity in zip(buyers, opportunities, strict=True):
+        entries = await scaling_entries(buyer)
+        assert [e["id"] for e in entries] == [opportunity.opportunity_id]
+        assert entries[0]["solution_id"] == "sol-vr"

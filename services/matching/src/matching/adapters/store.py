@@ -20,7 +20,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from marketplace_platform.mongo import insert_absent, retry_upsert
+from marketplace_platform.mongo import insert_absent
 
 
 class MatchingStore:
@@ -36,10 +36,11 @@ class MatchingStore:
         """Read what was emitted before this start (one pass over each collection)."""
         self._matches = {d["_id"] async for d in self.matches.find({}, {"_id": 1})}
         self._alerts = {d["_id"] async for d in self.alerts.find({}, {"_id": 1})}
-        self._notified = {
-            d["_id"]: int(d["adoption_count"])
-            async for d in self.scaling.find({}, {"adoption_count": 1})
-        }
+        self._notified = {}
+        async for d in self.scaling.find({}, {"key": 1, "adoption_count": 1}):
+            # Markers made before they were insert-only have their key as `_id`.
+            key = str(d.get("key", d["_id"]))
+            self._notified[key] = max(int(d["adoption_count"]), self._notified.get(key, 0))
 
     async def match_emitted(self, match_id: str) -> bool:
         return match_id in self._matches
@@ -85,17 +86,21 @@ class MatchingStore:
     async def notified_count(self, buyer_org: str, solution_id: str) -> int:
         return self._notified.get(f"{buyer_org}/{solution_id}", 0)
 
-    async def record_notified(self, buyer_org: str, solution_id: str, count: int) -> None:
-        key = f"{buyer_org}/{solution_id}"
-        # $max: a late, smaller count (two adoptions handled out of order) never lowers it.
-        await retry_upsert(
-            lambda: self.scaling.update_one(
-                {"_id": key},
-                {"$max": {"adoption_count": count}, "$set": {"at": datetime.now(UTC)}},
-                upsert=True,
-            )
+    async def record_notified_many(
+        self, solution_id: str, buyer_orgs: list[str], count: int
+    ) -> None:
+        """Remember that these buyers were told of the solution at this adoption count, in
+        one round trip: a marker per buyer and count, inserted if absent (an implementation
+        tells hundreds of buyers at once). The highest count is what holds, so a late,
+        smaller count (two adoptions handled out of order) never lowers it."""
+        at = datetime.now(UTC)
+        keys = [f"{org}/{solution_id}" for org in buyer_orgs]
+        await insert_absent(
+            self.scaling,
+            [{"_id": f"{k}/{count}", "key": k, "adoption_count": count, "at": at} for k in keys],
         )
-        self._notified[key] = max(count, self._notified.get(key, 0))
+        for k in keys:
+            self._notified[k] = max(count, self._notified.get(k, 0))
 
     async def counts(self) -> dict[str, int]:
         return {

@@ -377,6 +377,8 @@ class MatchingEngine:
             for d in users.values()
         ]
         adopted_for = self.needs.get(payload.need_id) if payload.need_id else None
+        outputs: list[tuple[str, ev.Payload, str]] = []
+        told: list[str] = []
         for candidate in find_scaling_opportunities(
             solution,
             payload.buyer_org,
@@ -405,10 +407,15 @@ class MatchingEngine:
                 reasons=contract_reasons(candidate.reasons),
                 triggered_by=payload.adoption_id,
             )
-            await self._emit(
-                "scaling", opportunity, deterministic_id("scaling.opportunity", opportunity_id)
+            outputs.append(
+                ("scaling", opportunity, deterministic_id("scaling.opportunity", opportunity_id))
             )
-            await self.store.record_notified(candidate.buyer_org, solution.solution_id, count)
+            told.append(candidate.buyer_org)
+        # All at once, acknowledged before they are recorded: an implementation can tell
+        # hundreds of buyers, and one wait and one write serve them all.
+        await self._emit_many(outputs)
+        if told:
+            await self.store.record_notified_many(solution.solution_id, told, count)
 
     def fingerprints(self) -> dict[str, str]:
         """Digests of what the read model holds, equal on instances that hold the same."""

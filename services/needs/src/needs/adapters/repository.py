@@ -326,6 +326,22 @@ class InboxRepository:
         await self._reference(stored)
         return stored
 
+    async def upsert_opportunities(
+        self, opps: list[ScalingOpportunity], at: datetime
+    ) -> list[Document]:
+        """Many opportunities at once (an implementation tells hundreds of buyers): one
+        insert for the new ones and one order update per buyer, as `upsert_matches`."""
+        stored = await upsert_many(
+            self.inbox,
+            [
+                {"_id": o.opportunity_id, **_opportunity_fields(o, at), "kind": "scaling"}
+                for o in opps
+            ],
+            {"created_at": at, "read": False, "read_at": None},
+        )
+        await self._reference(stored)
+        return stored
+
     async def upsert_opportunity(self, opp: ScalingOpportunity, at: datetime) -> Document:
         fields = _opportunity_fields(opp, at)
         return await self._upsert_entry(opp.opportunity_id, "scaling", fields, at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketplace_contracts.events import MatchFound, ScalingOpportunity
-from marketplace_platform.runtime import ServiceRuntime, subscribe, subscribe_batch
+from marketplace_platform.runtime import ServiceRuntime, subscribe_batch
 
 from ..service.handlers import InboxService
 
@@ -20,12 +20,15 @@ def register(runtime: ServiceRuntime, inbox: InboxService) -> None:
         description="match.found: a solution for one of the buyer's needs, into its inbox "
         "(by match_id: a replay gives one entry, a re-ranking updates it)",
     )
-    scaling = runtime.dispatcher(f"{runtime.consumer_name}.scaling")
+    # Batched too: one implementation tells every buyer with a similar need at once. Upserts
+    # by opportunity id (derived from buyer, solution and adoption count) are idempotent.
+    scaling = runtime.dispatcher(f"{runtime.consumer_name}.scaling", record_processed=False)
     scaling.on(ScalingOpportunity, inbox.on_scaling_opportunity)
-    subscribe(
+    subscribe_batch(
         runtime,
         "scaling",
         scaling,
+        inbox.on_scaling_batch,
         description="scaling.opportunity: a solution implemented elsewhere that fits one of "
         "the buyer's needs (upsert by opportunity_id)",
     )

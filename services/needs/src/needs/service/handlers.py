@@ -330,6 +330,11 @@ class InboxService:
         entry = await self.inbox.upsert_opportunity(payload, self.clock())
         self.broadcaster.publish(payload.buyer_org, entry)
 
+    async def on_scaling_batch(self, items: list[BatchItem]) -> None:
+        found = [i.payload for i in items if isinstance(i.payload, ScalingOpportunity)]
+        for entry in await self.inbox.upsert_opportunities(found, self.clock()):
+            self.broadcaster.publish(entry["buyer_org"], entry)
+
     async def entries(
         self, actor: Actor, *, unread_only: bool, cursor: str | None = None, limit: int
     ) -> tuple[list[Document], str | None]:
