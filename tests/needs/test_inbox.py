@@ -214,3 +214,15 @@ async def test_an_implementation_tells_many_buyers_once_each_even_when_redeliver
         entries = await scaling_entries(buyer)
         assert [e["id"] for e in entries] == [opportunity.opportunity_id]
         assert entries[0]["solution_id"] == "sol-vr"
+
+    # More organisations join: each buyer's one opportunity is updated in place.
+    grown = [o.model_copy(update={"adoption_count": 5}) for o in opportunities]
+    await asyncio.gather(*(svc.send("scaling", o) for o in grown))
+
+    async def updated() -> bool:
+        found = await asyncio.gather(*(scaling_entries(b) for b in buyers))
+        return all(e and e[0]["adoption_count"] == 5 for e in found)
+
+    await eventually(updated, timeout=30)
+    for buyer in buyers:
+        assert len(await scaling_entries(buyer)) == 1

@@ -69,6 +69,10 @@ def test_buyer_sees_the_preview_and_a_match_arrive_live(
 
     page.reload()
     expect(page.locator("#matches")).to_contain_text(name)
+    # The reasons are said in Swedish, not as the service's component names or English.
+    expect(page.locator("#matches")).to_contain_text("Samma CPV-")
+    expect(page.locator("#matches")).not_to_contain_text("social_proof")
+    expect(page.locator("#matches")).not_to_contain_text("no deployments yet")
     check_page(page, "buyer-need-matches")
 
 

@@ -138,7 +138,15 @@ def test_a_scaling_opportunity_is_highlighted_with_its_adoption_count() -> None:
         "solution_id": "s1",
         "solution_name": "ViroteaED",
         "score": 0.71,
-        "reasons": [{"component": "cpv", "score": 0.4, "detail": "samma grupp 805"}],
+        "reasons": [
+            {
+                "component": "cpv",
+                "score": 0.6,
+                "detail": "CPV group 805 (Training services)",
+                "code": "cpv.shared",
+                "params": {"level": "group", "prefix": "805"},
+            }
+        ],
         "adoption_count": 27,
         "read": False,
         "created_at": "2025-03-02T09:00:00+00:00",
@@ -153,3 +161,93 @@ def test_a_scaling_opportunity_is_highlighted_with_its_adoption_count() -> None:
     assert 'class="item entry scaling unread"' in html
     assert "Används av 27 organisationer" in html
     assert "0,71" in html
+    assert "Samma CPV-grupp: 805 Utbildningstjänster" in html
+    assert "Training services" not in html
+
+
+def test_every_text_key_the_templates_use_exists_in_both_languages() -> None:
+    import re
+
+    from portal.i18n import TEXTS
+
+    used: set[str] = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']""", template.read_text()))
+    assert used, "no keys found: the pattern no longer fits the templates"
+    # "kind_" ~ kind and the like are composed in the template: their family must exist.
+    prefixes = {k for k in used if k.endswith("_")}
+    assert all(any(t.startswith(p) for t in TEXTS) for p in prefixes), prefixes
+    missing = sorted(k for k in used - prefixes if k not in TEXTS)
+    assert not missing, f"untranslated keys: {missing}"
+    assert all(sv and en for sv, en in TEXTS.values())
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_supplier_entries_are_headed_in_plain_words_without_event_types(lang: str) -> None:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+
+    class Supplier:
+        role = "supplier"
+
+    entries = [
+        {
+            "id": "m1",
+            "kind": "match.found",
+            "title": "Your solution 'ViroteaED' fits the need 'Digital ledsagning'",
+            "need_id": "n1",
+            "solution_id": "s1",
+            "score": 0.8,
+            "read": False,
+            "created_at": "2025-03-02T09:00:00+00:00",
+            "data": {
+                "solution_name": "ViroteaED",
+                "need_title": "Digital ledsagning",
+                "reasons": [
+                    {
+                        "component": "social_proof",
+                        "score": 0.0,
+                        "detail": "no deployments yet",
+                        "code": "social_proof",
+                        "params": {"adoptions": 0},
+                    }
+                ],
+            },
+        },
+        {
+            "id": "a1",
+            "kind": "alert.raised",
+            "title": "A need fits your subscription: 'Hållbar handling'",
+            "need_id": "n2",
+            "solution_id": None,
+            "score": None,
+            "read": True,
+            "created_at": "2025-03-02T09:00:00+00:00",
+            "data": {"need_title": "Hållbar handling", "reasons": []},
+        },
+        {
+            "id": "w1",
+            "kind": "webhook.paused",
+            "title": "Your webhook https://example.se/hook was paused",
+            "need_id": None,
+            "solution_id": None,
+            "score": None,
+            "read": False,
+            "created_at": "2025-03-02T09:00:00+00:00",
+            "data": {"url": "https://example.se/hook"},
+        },
+    ]
+    t = Translator(lang)  # type: ignore[arg-type]
+    html = "".join(
+        env.get_template("_entry.html").render(entry=e, t=t, user=Supplier(), csrf="c")
+        for e in entries
+    )
+    for raw in ("match.found", "alert.raised", "webhook.paused", "social_proof", "no deployments"):
+        assert f">{raw}" not in html and f"{raw}<" not in html and f" {raw} " not in html, raw
+    if lang == "sv":
+        assert "Er lösning ViroteaED passar behovet Digital ledsagning" in html
+        assert "Ett behov passar er bevakning: Hållbar handling" in html
+        assert "Används inte någonstans ännu" in html
+        assert "Bevakning" in html and "Matchning" in html
+    else:
+        assert "Your solution ViroteaED fits the need Digital ledsagning" in html
+        assert "Not in use anywhere yet" in html

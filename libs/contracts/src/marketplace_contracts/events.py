@@ -252,7 +252,17 @@ class MatchReason(BaseModel):
 
     component: str
     score: float
-    detail: str
+    detail: str = Field(description="in English, for integrators")
+    code: str | None = Field(
+        default=None,
+        description="what the reason says, stable (e.g. `cpv.shared`, `social_proof`): "
+        "with `params` it is rendered in the reader's language "
+        "(`marketplace_contracts.wording.render_reason`); absent on older events",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the reason's values (e.g. `level` and `prefix` of a shared CPV code)",
+    )
 
 
 class MatchFound(Payload):
@@ -306,7 +316,8 @@ class ScalingOpportunity(Payload):
     topic: ClassVar[str] = "scaling"
 
     opportunity_id: str = Field(
-        description="derived from buyer_org, solution_id and adoption_count"
+        description="derived from buyer_org and solution_id: one opportunity per buyer and "
+        "solution, told again (same id, a new event) when adoption_count grows"
     )
     buyer_org: str
     need_id: str

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from marketplace_contracts.process import PRACTICE_TAGS
+from marketplace_contracts.wording import (
+    CPV_LEVEL_NAMES,
+    MATURITY_NAMES,
+    PHASE_NAMES,
+    pick,
+    render_reason,
+)
 
 Lang = Literal["sv", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("sv", "en")
@@ -247,6 +255,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Skalningsmöjlighet: {solution} används redan på andra håll och passar {need}",
         "Scaling opportunity: {solution} already runs elsewhere and fits {need}",
     ),
+    "supplier_match": (
+        "Er lösning {solution} passar behovet {need}",
+        "Your solution {solution} fits the need {need}",
+    ),
+    "supplier_alert": ("Ett behov passar er bevakning: {need}", "A need fits your watch: {need}"),
+    "webhook_paused": (
+        "Er webhook {url} pausades efter upprepade misslyckade leveranser",
+        "Your webhook {url} was paused after repeated failed deliveries",
+    ),
     "unread": ("Oläst", "Unread"),
     "mark_read": ("Markera som läst", "Mark as read"),
     "reasons": ("Skäl", "Reasons"),
@@ -274,32 +291,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "next": ("Nästa", "Next"),
 }
 
-PHASE_NAMES: Final[dict[str, tuple[str, str]]] = {
-    "hypothesis": ("Hypotes", "Hypothesis"),
-    "validation": ("Validering", "Validation"),
-    "co-creation": ("Samskapande", "Co-creation"),
-    "procurement": ("Upphandling", "Procurement"),
-    "implementation": ("Implementering", "Implementation"),
-    "scaling": ("Skalning", "Scaling"),
-    "withdrawn": ("Återtaget", "Withdrawn"),
-}
-CPV_LEVEL_NAMES: Final[dict[str, tuple[str, str]]] = {
-    "division": ("avdelning", "division"),
-    "group": ("grupp", "group"),
-    "class": ("klass", "class"),
-    "category": ("kategori", "category"),
-    "code": ("kod", "code"),
-}
-MATURITY_NAMES: Final[dict[str, tuple[str, str]]] = {
-    "idea": ("Idé", "Idea"),
-    "prototype": ("Prototyp", "Prototype"),
-    "pilot": ("Pilot", "Pilot"),
-    "market-ready": ("Marknadsmogen", "Market-ready"),
-}
 
-
-def pick(pair: tuple[str, str], lang: Lang) -> str:
-    return pair[0] if lang == "sv" else pair[1]
+# Inbox entry kinds, as a person names them (the API's kinds are event-like codes).
+ENTRY_KINDS: Final[dict[str, tuple[str, str]]] = {
+    "match": ("Matchning", "Match"),
+    "scaling": ("Skalningsmöjlighet", "Scaling opportunity"),
+    "match.found": ("Matchning", "Match"),
+    "alert.raised": ("Bevakning", "Watch"),
+    "webhook.paused": ("Webhook pausad", "Webhook paused"),
+}
 
 
 class Translator:
@@ -322,6 +322,30 @@ class Translator:
     def maturity(self, value: str) -> str:
         pair = MATURITY_NAMES.get(value)
         return pick(pair, self.lang) if pair else value
+
+    def entry_kind(self, kind: str) -> str:
+        pair = ENTRY_KINDS.get(kind)
+        return pick(pair, self.lang) if pair else kind
+
+    def supplier_entry_title(self, entry: Mapping[str, Any]) -> str:
+        """A supplier inbox entry's heading, made from its data in the reader's language."""
+        data: Mapping[str, Any] = entry.get("data") or {}
+        match entry.get("kind"):
+            case "match.found":
+                return self(
+                    "supplier_match",
+                    solution=data.get("solution_name"),
+                    need=data.get("need_title"),
+                )
+            case "alert.raised":
+                return self("supplier_alert", need=data.get("need_title"))
+            case "webhook.paused":
+                return self("webhook_paused", url=data.get("url"))
+        return str(entry.get("title") or "")
+
+    def reason(self, reason: Mapping[str, Any]) -> str:
+        """A match or alert reason in plain words (see `render_reason`)."""
+        return render_reason(reason, self.lang)
 
     def tag(self, value: str) -> str:
         names = PRACTICE_TAGS.get(value)

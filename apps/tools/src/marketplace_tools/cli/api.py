@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from marketplace_contracts.wording import render_reason
 from marketplace_platform.auth import Role
 
 from .core import (
@@ -337,9 +338,7 @@ def needs_matches(ctx: typer.Context, need_id: Id) -> None:
     table.add_column("solution id", no_wrap=True)
     table.add_column("why")
     for m in items:
-        reasons = "; ".join(
-            f"{r.get('component')}: {r.get('detail')}" for r in m.get("reasons") or []
-        )
+        reasons = "; ".join(render_reason(r, c.lang) for r in m.get("reasons") or [])
         table.add_row(
             f"{m.get('score', 0):.2f}",
             escape(str(m.get("solution_name"))),

@@ -177,13 +177,23 @@ class SubscriptionProfile:
             raise ValueError(f"unknown phases {unknown!r}")
 
 
+ReasonValue = str | int | float | tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One component's share of an explanation: its own score in [0, 1] and what it saw."""
 
     component: str
     score: float
-    detail: str
+    detail: str  # English, for integrators
+    # What the reason says, stable, and its values: people read it in their language
+    # (`marketplace_contracts.wording.render_reason`). A tuple of pairs keeps it hashable.
+    code: str = ""
+    params: tuple[tuple[str, ReasonValue], ...] = ()
+
+    def param(self, name: str) -> ReasonValue | None:
+        return dict(self.params).get(name)
 
 
 @dataclass(frozen=True, slots=True)

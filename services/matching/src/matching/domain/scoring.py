@@ -449,10 +449,9 @@ def score(
     return None if c is None else c.total
 
 
-def _fmt_terms(need: NeedQuery, c: Components, limit: int = 6) -> str:
-    """The shared terms that add most to the text score, as the need wrote them."""
-    if not c.shared_terms:
-        return "no shared terms"
+def _shared_words(need: NeedQuery, c: Components, limit: int = 6) -> tuple[str, ...]:
+    """The shared terms that add most to the text score, as the need wrote them; a
+    translated one as "the need's word ≈ the solution's"."""
     display = need.analysis.display
     bridges = need.bridges
     # By contribution, largest first; ties by term (the inner sort; sorting is stable).
@@ -463,48 +462,65 @@ def _fmt_terms(need: NeedQuery, c: Components, limit: int = 6) -> str:
         names.setdefault(f"{bridge[0]} ≈ {bridge[1]}" if bridge else display.get(t, t))
         if len(names) == limit:
             break
-    return "terms: " + ", ".join(names)
+    return tuple(names)
 
 
-def _region_detail(level: int, need: NeedProfile) -> str:
+def _region_reason(score: float, level: int, need: NeedProfile) -> Reason:
     loc = need.municipality_code
     name = REGION_LEVELS[level]
     if name is None:
-        return f"region: does not serve {place_name(loc)}"
-    if name == "country":
-        return "region: serves all of Sweden"
-    if name == "county" and len(loc) == 4:
-        return f"region: serves {place_name(county_of(loc) or loc)}"
-    return f"region: serves {place_name(loc)}"
+        where, detail = loc, f"region: does not serve {place_name(loc)}"
+    elif name == "country":
+        where, detail = COUNTRY_CODE, "region: serves all of Sweden"
+    elif name == "county" and len(loc) == 4:
+        where = county_of(loc) or loc
+        detail = f"region: serves {place_name(where)}"
+    else:
+        where, detail = loc, f"region: serves {place_name(loc)}"
+    return Reason("region", score, detail, f"region.{name or 'none'}", (("place", where),))
 
 
 def explain(
     need: NeedQuery, doc: SolutionDoc, c: Components, weights: ScoringWeights = DEFAULT_WEIGHTS
 ) -> tuple[Reason, ...]:
-    """Reasons in component order; components with zero weight are left out."""
+    """Reasons in component order; components with zero weight are left out. Each has an
+    English detail and a code with its values, from which the same is said in Swedish."""
     n = need.profile
     s = doc.profile
     reasons: list[Reason] = []
     if weights.cpv > 0:
         if c.cpv_prefix is None:
-            detail = "no shared CPV level"
+            reasons.append(Reason("cpv", c.cpv, "no shared CPV level", "cpv.none"))
         else:
+            level = LEVELS[c.cpv_depth - 1]
             label = cpv_label(c.cpv_prefix)
-            detail = f"CPV {LEVELS[c.cpv_depth - 1]} {c.cpv_prefix}"
-            detail += f" ({label})" if label else ""
-        reasons.append(Reason("cpv", c.cpv, detail))
+            detail = f"CPV {level} {c.cpv_prefix}" + (f" ({label})" if label else "")
+            shared_at = (("level", level), ("prefix", c.cpv_prefix))
+            reasons.append(Reason("cpv", c.cpv, detail, "cpv.shared", shared_at))
     if weights.text > 0:
-        reasons.append(Reason("text", c.text, _fmt_terms(need, c)))
+        words = _shared_words(need, c) if c.shared_terms else ()
+        if words:
+            detail = "terms: " + ", ".join(words)
+            reasons.append(Reason("text", c.text, detail, "text.terms", (("terms", words),)))
+        else:
+            reasons.append(Reason("text", c.text, "no shared terms", "text.none"))
     if weights.region > 0:
-        reasons.append(Reason("region", c.region, _region_detail(c.region_level, n)))
+        reasons.append(_region_reason(c.region, c.region_level, n))
     if weights.fit > 0:
         pf = phase_fit(n.phase, s.maturity)
-        verb = "fits" if pf >= 0.75 else ("partly fits" if pf >= 0.3 else "does not fit")
-        reasons.append(Reason("fit", pf, f"maturity {s.maturity} {verb} phase {n.phase}"))
+        verdict = "fits" if pf >= 0.75 else ("partly" if pf >= 0.3 else "not")
+        verb = {"fits": "fits", "partly": "partly fits", "not": "does not fit"}[verdict]
+        fit_of = (("maturity", s.maturity), ("phase", n.phase), ("verdict", verdict))
+        detail = f"maturity {s.maturity} {verb} phase {n.phase}"
+        reasons.append(Reason("fit", pf, detail, "fit", fit_of))
         if n.tags:
-            shared = ", ".join(sorted(c.shared_tags))
-            tag_detail = f"shared tags: {shared}" if shared else "no shared tags"
-            reasons.append(Reason("tags", len(c.shared_tags) / len(n.tags), tag_detail))
+            shared = tuple(sorted(c.shared_tags))
+            share = len(shared) / len(n.tags)
+            if shared:
+                detail = f"shared tags: {', '.join(shared)}"
+                reasons.append(Reason("tags", share, detail, "tags.shared", (("tags", shared),)))
+            else:
+                reasons.append(Reason("tags", share, "no shared tags", "tags.none"))
     if weights.social_proof > 0:
         k = s.adoption_count
         detail = (
@@ -512,7 +528,9 @@ def explain(
             if k == 0
             else f"used by {k} organisation" + ("" if k == 1 else "s")
         )
-        reasons.append(Reason("social_proof", c.social_proof, detail))
+        reasons.append(
+            Reason("social_proof", c.social_proof, detail, "social_proof", (("adoptions", k),))
+        )
     return tuple(reasons)
 
 

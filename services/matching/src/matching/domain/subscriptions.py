@@ -108,7 +108,11 @@ def subscription_fits(
     if sub.phases:
         if need.phase not in sub.phases:
             return None
-        reasons.append(Reason("phase", 1.0, f"phase {need.phase}"))
+        reasons.append(
+            Reason(
+                "phase", 1.0, f"phase {need.phase}", "subscription.phase", (("phase", need.phase),)
+            )
+        )
     elif need.phase == WITHDRAWN:
         return None
     if sub.cpv_prefixes:
@@ -118,12 +122,16 @@ def subscription_fits(
         code, prefix = hit
         label = cpv_label(prefix)
         detail = f"CPV {code} under {prefix}" + (f" ({label})" if label else "")
-        reasons.append(Reason("cpv", 1.0, detail))
+        reasons.append(
+            Reason("cpv", 1.0, detail, "subscription.cpv", (("code", code), ("prefix", prefix)))
+        )
     if sub.regions:
         region = _region_hit(need.municipality_code, sub.regions)
         if region is None:
             return None
-        reasons.append(Reason("region", 1.0, region))
+        reasons.append(
+            Reason("region", 1.0, region[0], "subscription.region", (("place", region[1]),))
+        )
     if sub.keywords:
         t = text if text is not None and text.need is need else need_text(need, analyzer)
         found = []
@@ -134,9 +142,17 @@ def subscription_fits(
                 found.append(shown if where == shown else f"{shown} (in {where})")
         if not found:
             return None
-        reasons.append(Reason("keyword", 1.0, "keywords: " + ", ".join(found)))
+        reasons.append(
+            Reason(
+                "keyword",
+                1.0,
+                "keywords: " + ", ".join(found),
+                "subscription.keywords",
+                (("keywords", tuple(found)),),
+            )
+        )
     if not reasons:
-        reasons.append(Reason("subscription", 1.0, "no criteria: every need"))
+        reasons.append(Reason("subscription", 1.0, "no criteria: every need", "subscription.all"))
     return tuple(reasons)
 
 
@@ -149,17 +165,18 @@ def _cpv_hit(codes: Iterable[str], prefixes: Iterable[str]) -> tuple[str, str] |
     return None
 
 
-def _region_hit(location: str, regions: Iterable[str]) -> str | None:
+def _region_hit(location: str, regions: Iterable[str]) -> tuple[str, str] | None:
+    """(the English detail, the place the need is in) when a listed region holds it."""
     listed = set(regions)
     if location in listed:
         if location == COUNTRY_CODE:
-            return "region: all of Sweden"
-        return f"region: {place_name(location)}"
+            return "region: all of Sweden", location
+        return f"region: {place_name(location)}", location
     county = county_of(location)
     if len(location) == 4 and county in listed:
-        return f"region: {place_name(location)} in {place_name(county)}"
+        return f"region: {place_name(location)} in {place_name(county)}", location
     if COUNTRY_CODE in listed:
-        return "region: all of Sweden"
+        return "region: all of Sweden", location
     return None
 
 

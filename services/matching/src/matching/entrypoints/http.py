@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
+from marketplace_contracts.events import MatchReason
 from marketplace_contracts.reference import (
     InvalidCpvCode,
     UnknownCpvCode,
@@ -18,7 +19,7 @@ from marketplace_platform.auth import CurrentPrincipal
 from marketplace_platform.http import Invalid
 
 from ..domain.model import NeedProfile
-from ..service.engine import MatchingEngine
+from ..service.engine import MatchingEngine, contract_reasons
 
 
 class PreviewRequest(BaseModel):
@@ -47,19 +48,13 @@ class PreviewRequest(BaseModel):
     limit: int = Field(10, ge=1, le=50)
 
 
-class PreviewReason(BaseModel):
-    component: str
-    score: float
-    detail: str
-
-
 class PreviewItem(BaseModel):
     solution_id: str
     solution_name: str
     supplier_org: str
     adoption_count: int
     score: float
-    reasons: list[PreviewReason]
+    reasons: list[MatchReason]
 
 
 class PreviewResponse(BaseModel):
@@ -115,12 +110,7 @@ def build_router(engine: MatchingEngine, runtime_stats: Any) -> APIRouter:
                     supplier_org=solution.supplier_org,
                     adoption_count=solution.adoption_count,
                     score=round(match.score, 4),
-                    reasons=[
-                        PreviewReason(
-                            component=r.component, score=round(r.score, 4), detail=r.detail
-                        )
-                        for r in match.reasons
-                    ],
+                    reasons=contract_reasons(match.reasons),
                 )
             )
         return PreviewResponse(items=items)

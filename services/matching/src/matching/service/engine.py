@@ -79,7 +79,13 @@ class EngineStats:
 
 def contract_reasons(reasons: Iterable[Reason]) -> list[ev.MatchReason]:
     return [
-        ev.MatchReason(component=r.component, score=round(r.score, 4), detail=r.detail)
+        ev.MatchReason(
+            component=r.component,
+            score=round(r.score, 4),
+            detail=r.detail,
+            code=r.code or None,
+            params={k: list(v) if isinstance(v, tuple) else v for k, v in r.params},
+        )
         for r in reasons
     ]
 
@@ -392,7 +398,9 @@ class MatchingEngine:
                 continue
             if await self.store.notified_count(candidate.buyer_org, solution.solution_id) >= count:
                 continue
-            opportunity_id = deterministic_id(candidate.buyer_org, solution.solution_id, str(count))
+            # One opportunity per buyer and solution, updated in place as the count grows
+            # (the buyer's inbox shows the latest); each count is an event of its own.
+            opportunity_id = deterministic_id(candidate.buyer_org, solution.solution_id)
             opportunity = ev.ScalingOpportunity(
                 opportunity_id=opportunity_id,
                 buyer_org=candidate.buyer_org,
@@ -407,9 +415,8 @@ class MatchingEngine:
                 reasons=contract_reasons(candidate.reasons),
                 triggered_by=payload.adoption_id,
             )
-            outputs.append(
-                ("scaling", opportunity, deterministic_id("scaling.opportunity", opportunity_id))
-            )
+            event_id = deterministic_id("scaling.opportunity", opportunity_id, str(count))
+            outputs.append(("scaling", opportunity, event_id))
             told.append(candidate.buyer_org)
         # All at once, acknowledged before they are recorded: an implementation can tell
         # hundreds of buyers, and one wait and one write serve them all.

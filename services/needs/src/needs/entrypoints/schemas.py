@@ -296,7 +296,11 @@ class NeedList(BaseModel):
 class ReasonOut(BaseModel):
     component: str
     score: float
-    detail: str
+    detail: str = Field(description="in English, for integrators")
+    code: str | None = Field(
+        default=None, description="what the reason says, stable; absent on older entries"
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="the reason's values")
 
 
 class MatchOut(BaseModel):
