@@ -164,6 +164,7 @@ def test_buyer_drafts_publishes_and_moves_a_need(
     expect(page.locator("#need-phase")).to_have_text("Validering")
     timeline = page.locator("#timeline li")
     expect(timeline).to_have_count(3)
+    expect(timeline.nth(1)).to_contain_text("Publicerat: Hypotes")
     expect(timeline.last).to_contain_text("Hypotes → Validering")
     expect(timeline.last).to_contain_text("Användarna bekräftade problemet")
     # Back one phase, with a reason: the timeline keeps it all.

@@ -55,7 +55,7 @@ NEED = {
     "buyer_org": "karlstad",
     "municipality_code": "1780",
     "municipality_name": "Karlstad",
-    "phase": "validation",
+    "phase": "procurement",
     "status": "published",
     "cpv_codes": ["85300000"],
     "tags": [],
@@ -191,3 +191,16 @@ def test_an_implementation_is_chosen_among_the_matched_and_the_first_page(
     options = html.split('id="impl-solution"')[1].split("</select>")[0]
     assert 'value="m1"' in options and 'value="s1"' in options
     assert options.index("Matchad lösning") < options.index("Ärlan")  # Swedish order: M < Ä
+
+
+def test_an_implementation_is_offered_only_once_the_need_is_procured(services: Fake) -> None:
+    client = signed_in(services, "buyer")
+    procured = client.get("/needs/n1").text
+    assert 'id="impl-solution"' in procured and "Välj lösning" in procured
+    NEED["phase"] = "validation"
+    try:
+        early = client.get("/needs/n1").text
+    finally:
+        NEED["phase"] = "procurement"
+    assert 'id="impl-solution"' not in early
+    assert "när behovet har nått fasen Upphandling" in early

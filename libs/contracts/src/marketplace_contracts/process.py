@@ -45,6 +45,17 @@ def allowed_moves(current: str) -> list[str]:
     return moves
 
 
+# An implementation is recorded once the need has been procured (or later).
+IMPLEMENTABLE_PHASES: Final[tuple[str, ...]] = ("procurement", "implementation", "scaling")
+
+
+def forward_first(current: str, moves: list[str]) -> list[str]:
+    """Moves with the next phase first: what a person most often does next."""
+    return sorted(
+        moves, key=lambda p: (not (p in PHASES and not is_backward(current, p)), moves.index(p))
+    )
+
+
 def is_backward(current: str, target: str) -> bool:
     return target in PHASES and current in PHASES and phase_index(target) < phase_index(current)
 

@@ -165,6 +165,14 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "withdraw": ("Återta behovet", "Withdraw the need"),
     "history": ("Historik", "History"),
     "history_created": ("Skapat", "Created"),
+    "history_published": ("Publicerat", "Published"),
+    "implementation_later": (
+        "En implementerad lösning registreras när behovet har nått fasen Upphandling.",
+        "An implemented solution is recorded once the need has reached the Procurement phase.",
+    ),
+    "choose_solution": ("Välj lösning", "Choose a solution"),
+    "matched_solutions": ("Matchade lösningar", "Matched solutions"),
+    "other_solutions": ("Andra lösningar", "Other solutions"),
     "matches": ("Matchade lösningar", "Matched solutions"),
     "matches_none": ("Inga matchningar än.", "No matches yet."),
     "cosign": ("Vi har också detta behov", "We have this need too"),
@@ -330,17 +338,13 @@ class Translator:
     def supplier_entry_title(self, entry: Mapping[str, Any]) -> str:
         """A supplier inbox entry's heading, made from its data in the reader's language."""
         data: Mapping[str, Any] = entry.get("data") or {}
-        match entry.get("kind"):
-            case "match.found":
-                return self(
-                    "supplier_match",
-                    solution=data.get("solution_name"),
-                    need=data.get("need_title"),
-                )
-            case "alert.raised":
-                return self("supplier_alert", need=data.get("need_title"))
-            case "webhook.paused":
-                return self("webhook_paused", url=data.get("url"))
+        kind = entry.get("kind")
+        if kind == "match.found" and data.get("solution_name") and data.get("need_title"):
+            return self("supplier_match", solution=data["solution_name"], need=data["need_title"])
+        if kind == "alert.raised" and data.get("need_title"):
+            return self("supplier_alert", need=data["need_title"])
+        if kind == "webhook.paused" and data.get("url"):
+            return self("webhook_paused", url=data["url"])
         return str(entry.get("title") or "")
 
     def reason(self, reason: Mapping[str, Any]) -> str:

@@ -22,7 +22,13 @@ from marketplace_contracts.events import (
     Payload,
     Phase,
 )
-from marketplace_contracts.process import PHASES, WITHDRAWN, allowed_moves, is_backward
+from marketplace_contracts.process import (
+    IMPLEMENTABLE_PHASES,
+    PHASES,
+    WITHDRAWN,
+    allowed_moves,
+    is_backward,
+)
 from marketplace_contracts.reference import (
     InvalidCpvCode,
     UnknownCpvCode,
@@ -379,7 +385,7 @@ class Need:
             raise RuleConflict("publish the need before recording an implementation")
         if any(i.solution_id == solution_id for i in self.implementations):
             raise RuleConflict(f"solution {solution_id} is already recorded as implemented")
-        if self.phase not in ("procurement", "implementation", "scaling"):
+        if self.phase not in IMPLEMENTABLE_PHASES:
             raise IllegalPhaseMove(
                 f"a need in phase {self.phase!r} cannot move to 'implementation'; it must "
                 f"reach 'procurement' first; allowed moves: {', '.join(self.allowed_moves())}",

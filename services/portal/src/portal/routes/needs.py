@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from marketplace_contracts.process import IMPLEMENTABLE_PHASES, forward_first
 from marketplace_contracts.reference import swedish_sort_key
 
 from ..api import Api, ApiError
@@ -155,10 +156,11 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
             else _nothing()
         )
         matches, listed = await asyncio.gather(matches_of, listed_of)
-        solutions: list[dict[str, Any]] = []
+        matched: list[dict[str, Any]] = []
+        others: list[dict[str, Any]] = []
         if listed is not None:
-            # Those matched to the need, then the catalogue's first page (it pages by
-            # cursor; no total is counted).
+            # Those matched to the need, best first, then the rest of the catalogue's first
+            # page by name (it pages by cursor; no total is counted).
             matched = [
                 {
                     "id": m["solution_id"],
@@ -168,10 +170,11 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
                 for m in matches or []
                 if m.get("solution_id") and m.get("solution_name")
             ]
-            chosen: dict[str, dict[str, Any]] = {}
-            for s in [*matched, *listed["items"]]:
-                chosen.setdefault(s["id"], s)
-            solutions = sorted(chosen.values(), key=lambda s: swedish_sort_key(s["name"]))
+            seen = {s["id"] for s in matched}
+            others = sorted(
+                (s for s in listed["items"] if s["id"] not in seen),
+                key=lambda s: swedish_sort_key(s["name"]),
+            )
         matches = matches or []
         return pages.render(
             request,
@@ -180,7 +183,10 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
             owner=owner,
             cosigned=cosigned,
             matches=matches,
-            solutions=solutions,
+            matched_solutions=matched,
+            other_solutions=others,
+            implementable=need["phase"] in IMPLEMENTABLE_PHASES,
+            moves=forward_first(need["phase"], need.get("allowed_moves") or []),
         )
 
     def need_action(action: str) -> Callable[[Request, str], Awaitable[Response]]:
