@@ -251,3 +251,13 @@ def test_supplier_entries_are_headed_in_plain_words_without_event_types(lang: st
     else:
         assert "Your solution ViroteaED fits the need Digital ledsagning" in html
         assert "Not in use anywhere yet" in html
+
+
+def test_every_page_has_an_icon_and_the_browser_finds_it() -> None:
+    client = TestClient(build(PortalSettings()))
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/signin").text
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        icon = client.get(path)
+        assert icon.status_code == 200, path
+        assert icon.headers["content-type"].startswith("image/svg+xml")
+        assert icon.text.startswith("<svg")

@@ -197,6 +197,7 @@ def test_an_implementation_is_offered_only_once_the_need_is_procured(services: F
     client = signed_in(services, "buyer")
     procured = client.get("/needs/n1").text
     assert 'id="impl-solution"' in procured and "Välj lösning" in procured
+    assert "1 organisation, 97" in procured  # singular: not "1 organisationer"
     NEED["phase"] = "validation"
     try:
         early = client.get("/needs/n1").text

@@ -11,6 +11,7 @@ from marketplace_contracts.wording import (
     CPV_LEVEL_NAMES,
     MATURITY_NAMES,
     PHASE_NAMES,
+    organisations,
     pick,
     render_reason,
 )
@@ -86,6 +87,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "text": ("Fritext", "Text"),
     "cpv": ("CPV-kod", "CPV code"),
     "cpv_hint": ("T.ex. 805 eller 80500000-9", "E.g. 805 or 80500000-9"),
+    "cpv_code_hint": (
+        "Hela koder med åtta siffror, t.ex. 80500000-9; flera skiljs med komma.",
+        "Whole codes of eight digits, e.g. 80500000-9; separate several with commas.",
+    ),
     "region": ("Region", "Region"),
     "all_sweden": ("Hela Sverige", "All of Sweden"),
     "counties": ("Län", "Counties"),
@@ -179,8 +184,8 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "cosigners": ("Medundertecknare", "Co-signers"),
     "demand": ("Efterfrågan", "Demand"),
     "demand_text": (
-        "{orgs} organisationer, {pop} invånare",
-        "{orgs} organisations, {pop} inhabitants",
+        "{orgs}, {pop} invånare",
+        "{orgs}, {pop} inhabitants",
     ),
     "implementation": ("Implementering", "Implementation"),
     "record_implementation": (
@@ -346,6 +351,11 @@ class Translator:
         if kind == "webhook.paused" and data.get("url"):
             return self("webhook_paused", url=data["url"])
         return str(entry.get("title") or "")
+
+    def organisations(self, count: int) -> str:
+        """ "1 organisation", "2 organisationer" (the number as `number` writes it)."""
+        word = organisations(count, self.lang).split(" ", 1)[1]
+        return f"{self.number(count)} {word}"
 
     def reason(self, reason: Mapping[str, Any]) -> str:
         """A match or alert reason in plain words (see `render_reason`)."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from ..i18n import LANGS
 from ..pages import Pages, back, safe_next
 from ..session import session_of
+
+FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.svg"
 
 
 def build_router(pages: Pages) -> APIRouter:
@@ -32,6 +36,15 @@ def build_router(pages: Pages) -> APIRouter:
                 media_type="text/javascript",
             )
         return FileResponse(path, media_type="text/javascript")
+
+    @router.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        # Browsers ask for it on every page; the icon is an SVG (served for .ico too).
+        return FileResponse(
+            FAVICON,
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @router.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> Response:
