@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
 
 from marketplace_platform.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from marketplace_platform.http import install_error_handlers
@@ -98,3 +99,31 @@ def test_a_rule_violation_stays_a_value_error_named_by_its_field() -> None:
     violation = RuleViolation("secret", "must be at least 16 characters")
     assert isinstance(violation, ValueError) and isinstance(violation, DomainError)
     assert str(violation) == "secret: must be at least 16 characters"
+
+
+class Body(BaseModel):
+    title: str = Field(min_length=1)
+    code: str = Field(pattern=r"^\d{8}$")
+
+
+def test_a_refused_body_names_each_field_its_rule_and_the_value_refused() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/")
+    async def take(body: Body) -> None:
+        return None
+
+    client = TestClient(app)
+    answer = client.post("/", json={"title": "", "code": "805"}).json()
+    assert [(e["field"], e["rule"], e.get("value")) for e in answer["errors"]] == [
+        ("title", "string_too_short", ""),
+        ("code", "string_pattern_mismatch", "805"),
+    ]
+    # A value that cannot be written back (a lone surrogate) is left out, not echoed.
+    odd = client.post(
+        "/",
+        content=b'{"title": "\\ud800", "code": "\\ud800"}',
+        headers={"content-type": "application/json"},
+    )
+    assert odd.status_code == 422 and "value" not in odd.json()["errors"][0]

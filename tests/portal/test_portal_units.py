@@ -261,3 +261,79 @@ def test_every_page_has_an_icon_and_the_browser_finds_it() -> None:
         assert icon.status_code == 200, path
         assert icon.headers["content-type"].startswith("image/svg+xml")
         assert icon.text.startswith("<svg")
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_refused_fields_are_said_beside_each_field_with_the_values_kept(lang: str) -> None:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+    env.globals["cpv"] = lambda code: type(
+        "C", (), {"code": code, "full": code, "label": None, "name": code}
+    )()
+    refused = [  # as the needs service answers an empty form and an unknown code
+        {
+            "field": "title",
+            "rule": "string_too_short",
+            "message": "String should have at least 1 character",
+            "value": "",
+        },
+        {
+            "field": "problem",
+            "rule": "string_too_short",
+            "message": "String should have at least 1 character",
+            "value": "",
+        },
+        {
+            "field": "cpv_codes.0",
+            "rule": "value_error",
+            "message": "unknown CPV code '99999999': it is not one of ...",
+            "value": "99999999",
+        },
+        {
+            "field": "municipality_code",
+            "rule": "value_error",
+            "message": "malformed municipality code '': expected four digits",
+            "value": "",
+        },
+    ]
+    html = env.get_template("need_new.html").render(
+        t=Translator(lang),  # type: ignore[arg-type]
+        values={"title": "", "problem": "", "cpv_codes": ["99999999"], "tags": []},
+        field_errors=refused,
+        error="title: String should have at least 1 character; ...",
+        preview=None,
+        municipality_options=[],
+        practice_tags=[],
+        csrf="c",
+        user=None,
+        flash=None,
+        lang=lang,
+    )
+    assert "String should have" not in html and "Tjänsten svarade" not in html
+    if lang == "sv":
+        for said in (
+            "Ange en rubrik.",
+            "Beskriv problemet.",
+            "Okänd CPV-kod 99999999.",
+            "Välj en kommun.",
+            "Rätta de markerade fälten.",
+        ):
+            assert said in html, said
+    else:
+        assert "Unknown CPV code 99999999." in html and "Enter a title." in html
+    assert 'aria-invalid="true" aria-describedby="title-error"' in html
+    assert 'id="title-error"' in html and 'id="cpv_codes-error"' in html
+    assert 'value="99999999"' in html  # what was entered stays in the form
+
+
+def test_a_new_need_starts_in_the_buyers_own_municipality() -> None:
+    client = TestClient(build(PortalSettings()))
+    csrf = client.get("/signin").text.split('name="csrf" value="')[1].split('"')[0]
+    client.post(
+        "/signin",
+        data={"org": "karlstad", "role": "buyer", "municipality_code": "1780", "csrf": csrf},
+        follow_redirects=False,
+    )
+    form = client.get("/needs/new").text
+    chosen = form.split('id="municipality_code"')[1].split("</select>")[0]
+    assert 'value="1780" selected' in chosen
+    assert chosen.count("selected") == 1

@@ -21,18 +21,29 @@ from .runtime import ServiceRuntime
 __all__ = ["Conflict", "DomainError", "Forbidden", "Invalid", "NotFound", "create_app"]
 
 
+def _printable(value: str) -> bool:
+    """Short, and writable as UTF-8 (a lone surrogate is refused, not echoed)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return len(value) <= 100
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
-        out.append(
-            {
-                "field": ".".join(loc) or "body",
-                "rule": err.get("type", "invalid"),
-                # pydantic prefixes a validator's own message; the message alone is the rule.
-                "message": err.get("msg", "invalid value").removeprefix("Value error, "),
-            }
-        )
+        entry: dict[str, Any] = {
+            "field": ".".join(loc) or "body",
+            "rule": err.get("type", "invalid"),
+            # pydantic prefixes a validator's own message; the message alone is the rule.
+            "message": err.get("msg", "invalid value").removeprefix("Value error, "),
+        }
+        given = err.get("input")
+        if isinstance(given, str | int | float) and _printable(str(given)):
+            entry["value"] = given  # what was refused, for a message beside the field
+        out.append(entry)
     return out
 
 

@@ -14,9 +14,22 @@ from marketplace_platform.api_answers import error_detail
 class ApiError(Exception):
     """A 4xx/5xx answer or an unreachable service, with the service's own message."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(
+        self, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail = status, detail
+        # The services' `errors`: [{field, rule, message, value?}], one per refused field.
+        self.errors = errors or []
+
+
+def _errors_of(response: httpx.Response) -> list[dict[str, Any]]:
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
 class Api:
@@ -47,7 +60,7 @@ class Api:
         except httpx.HTTPError as exc:
             raise ApiError(503, f"{service} is not reachable ({type(exc).__name__})") from None
         if response.status_code >= 400:
-            raise ApiError(response.status_code, error_detail(response))
+            raise ApiError(response.status_code, error_detail(response), _errors_of(response))
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

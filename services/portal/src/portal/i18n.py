@@ -81,6 +81,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "err_signin_needed": ("Logga in för att fortsätta.", "Sign in to continue."),
     "err_role_needed": ("Sidan kräver rollen {role}.", "This page needs the role {role}."),
+    "fix_fields": ("Rätta de markerade fälten.", "Correct the marked fields."),
     "err_service": ("Tjänsten svarade: {detail}", "The service answered: {detail}"),
     "filters": ("Filter", "Filters"),
     "search": ("Sök", "Search"),
@@ -305,6 +306,54 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
 }
 
 
+# A refused field, said beside it: by the field (its root: "cpv_codes" for "cpv_codes.2") and
+# the kind of refusal; "{value}" is what was refused. Rules: "empty" (missing, too short),
+# "long", "unknown" and "malformed" (a validator's message says which), else "invalid".
+FIELD_ERRORS: Final[dict[tuple[str, str], tuple[str, str]]] = {
+    ("title", "empty"): ("Ange en rubrik.", "Enter a title."),
+    ("title", "long"): ("Rubriken är för lång.", "The title is too long."),
+    ("problem", "empty"): ("Beskriv problemet.", "Describe the problem."),
+    ("problem", "long"): ("Beskrivningen är för lång.", "The description is too long."),
+    ("cpv_codes", "empty"): ("Välj minst en CPV-kod.", "Choose at least one CPV code."),
+    ("cpv_codes", "long"): ("Högst 20 CPV-koder.", "At most 20 CPV codes."),
+    ("cpv_codes", "unknown"): ("Okänd CPV-kod {value}.", "Unknown CPV code {value}."),
+    ("cpv_codes", "malformed"): (
+        "{value} är inte en hel CPV-kod: ange åtta siffror, t.ex. 80500000.",
+        "{value} is not a whole CPV code: give eight digits, e.g. 80500000.",
+    ),
+    ("municipality_code", "empty"): ("Välj en kommun.", "Choose a municipality."),
+    ("municipality_code", "malformed"): ("Välj en kommun.", "Choose a municipality."),
+    ("municipality_code", "unknown"): (
+        "Okänd kommunkod {value}.",
+        "Unknown municipality code {value}.",
+    ),
+    ("name", "empty"): ("Ange lösningens namn.", "Enter the solution's name."),
+    ("name", "long"): ("Namnet är för långt.", "The name is too long."),
+    ("description", "empty"): ("Beskriv lösningen.", "Describe the solution."),
+    ("regions", "empty"): ("Välj minst ett område.", "Choose at least one area."),
+    ("regions", "unknown"): ("Okänt område {value}.", "Unknown area {value}."),
+    ("maturity", "empty"): ("Välj mognad.", "Choose a maturity."),
+    ("tags", "unknown"): ("Okänd tagg {value}.", "Unknown tag {value}."),
+}
+FIELD_INVALID: Final = ("Värdet godtogs inte.", "The value was not accepted.")
+_EMPTY_RULES: Final = frozenset({"missing", "string_too_short", "too_short"})
+_LONG_RULES: Final = frozenset({"string_too_long", "too_long"})
+
+
+def _refusal(error: Mapping[str, Any]) -> str:
+    rule = str(error.get("rule", ""))
+    if rule in _EMPTY_RULES or error.get("value") == "":
+        return "empty"
+    if rule in _LONG_RULES:
+        return "long"
+    message = str(error.get("message", "")).lower()
+    if message.startswith(("unknown", "no ")):
+        return "unknown"
+    if message.startswith("malformed"):
+        return "malformed"
+    return "invalid"
+
+
 # Inbox entry kinds, as a person names them (the API's kinds are event-like codes).
 ENTRY_KINDS: Final[dict[str, tuple[str, str]]] = {
     "match": ("Matchning", "Match"),
@@ -356,6 +405,18 @@ class Translator:
         """ "1 organisation", "2 organisationer" (the number as `number` writes it)."""
         word = organisations(count, self.lang).split(" ", 1)[1]
         return f"{self.number(count)} {word}"
+
+    def field_errors(self, errors: list[Mapping[str, Any]]) -> dict[str, str]:
+        """The services' refused fields as messages beside them, by field (the first one
+        of each field wins)."""
+        out: dict[str, str] = {}
+        for error in errors:
+            field = str(error.get("field", "")).split(".")[0]
+            if not field or field in out:
+                continue
+            pair = FIELD_ERRORS.get((field, _refusal(error)), FIELD_INVALID)
+            out[field] = pick(pair, self.lang).format(value=error.get("value", ""))
+        return out
 
     def reason(self, reason: Mapping[str, Any]) -> str:
         """A match or alert reason in plain words (see `render_reason`)."""

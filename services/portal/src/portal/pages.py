@@ -32,6 +32,7 @@ class User:
     org: str
     role: str
     token: str
+    municipality_code: str | None = None
 
 
 class PageRedirect(Exception):
@@ -92,7 +93,13 @@ class Pages:
     def user_of(self, request: Request) -> User | None:
         s = session_of(request)
         if isinstance(s.get("token"), str):
-            return User(org=str(s["org"]), role=str(s["role"]), token=str(s["token"]))
+            place = s.get("municipality_code")
+            return User(
+                org=str(s["org"]),
+                role=str(s["role"]),
+                token=str(s["token"]),
+                municipality_code=place if isinstance(place, str) else None,
+            )
         return None
 
     def require(self, request: Request, role: str | None = None) -> User:

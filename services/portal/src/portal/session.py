@@ -105,10 +105,14 @@ def check_csrf(request: Request, token: object) -> bool:
     )
 
 
-def sign_in(request: Request, token: str, org: str, role: str) -> None:
+def sign_in(
+    request: Request, token: str, org: str, role: str, municipality_code: str | None = None
+) -> None:
     """A new session (and CSRF token) on sign-in, so a planted session cannot be reused."""
     fresh = new_session()
     fresh.update({"token": token, "org": org, "role": role})
+    if municipality_code:
+        fresh["municipality_code"] = municipality_code  # a new need's default place
     lang = session_of(request).get("lang")
     if lang:
         fresh["lang"] = lang

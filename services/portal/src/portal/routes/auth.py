@@ -35,7 +35,7 @@ def build_router(pages: Pages) -> APIRouter:
                 error={"field": exc.field, "message": f"err_{exc.args[0]}"},
                 values=values,
             )
-        sign_in(request, signed.token, signed.org, signed.role)
+        sign_in(request, signed.token, signed.org, signed.role, signed.municipality_code)
         return back(safe_next(field(form, "next")))
 
     @router.post("/signout")

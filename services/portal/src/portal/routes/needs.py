@@ -76,8 +76,10 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
 
     @router.get("/needs/new", response_class=HTMLResponse)
     async def need_new(request: Request) -> Response:
-        pages.require(request, "buyer")
-        return pages.render(request, "need_new.html", values={}, error=None, preview=None)
+        user = pages.require(request, "buyer")
+        # The buyer's own municipality, as signed in, is where most of its needs are.
+        values = {"municipality_code": user.municipality_code} if user.municipality_code else {}
+        return pages.render(request, "need_new.html", values=values, error=None, preview=None)
 
     async def run_preview(user: User, values: dict[str, Any]) -> dict[str, Any] | None:
         """Matching's ranked solutions for a draft, or None when there is too little to ask."""
@@ -129,7 +131,13 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
                 raise
             preview = await run_preview(user, values)
             return pages.render(
-                request, "need_new.html", 422, values=values, error=exc.detail, preview=preview
+                request,
+                "need_new.html",
+                422,
+                values=values,
+                error=exc.detail,
+                field_errors=exc.errors,
+                preview=preview,
             )
         flash(request, Translator(pages.lang_of(request))("saved"))
         return back(f"/needs/{quote(need['id'], safe='')}")

@@ -83,7 +83,13 @@ def build_router(pages: Pages) -> APIRouter:
                 raise
             values = solution_values(form, body)
             return pages.render(
-                request, "solution_form.html", 422, solution=None, values=values, error=exc.detail
+                request,
+                "solution_form.html",
+                422,
+                solution=None,
+                values=values,
+                error=exc.detail,
+                field_errors=exc.errors,
             )
         flash(request, Translator(pages.lang_of(request))("saved"))
         return back(f"/solutions/{quote(created['id'], safe='')}")
@@ -108,6 +114,7 @@ def build_router(pages: Pages) -> APIRouter:
                 solution=solution,
                 values=values,
                 error=exc.detail,
+                field_errors=exc.errors,
             )
         flash(request, Translator(pages.lang_of(request))("saved"))
         return back(f"/solutions/{quote(solution_id, safe='')}")
