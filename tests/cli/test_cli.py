@@ -344,3 +344,48 @@ def test_inbox_list_pages_by_cursor(paging: tuple[str, list[str]]) -> None:
     assert last.exit_code == 0, last.output
     assert "next page" not in last.output
     assert "cursor=page-2" in asked[1] and "unread=true" in asked[1]
+
+
+def test_the_cli_starts_without_the_web_framework_the_http_client_or_kafka() -> None:
+    # What makes `marketplace --help` slow to start is importing these (FastAPI alone took
+    # half a second): each command imports what it uses when it runs.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, marketplace_tools.cli; "
+        "print(','.join(m for m in ('fastapi', 'httpx', 'aiokafka', 'pydantic_settings') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""
+
+
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [
+        ("hållbarhet", "sustainability"),
+        ("Jämställd", "gender-equality"),
+        ("sustainability", "sustainability"),
+        ("Digital delaktighet", "digital-inclusion"),
+    ],
+)
+def test_a_tag_is_taken_by_its_code_or_its_swedish_or_english_name(given: str, code: str) -> None:
+    from marketplace_contracts.process import practice_tag
+
+    assert practice_tag(given) == code
+
+
+def test_an_unknown_tag_is_refused_with_the_tags_listed() -> None:
+    from typer.testing import CliRunner
+
+    from marketplace_tools.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["needs", "create", "--title", "t", "--problem", "p", "--cpv", "80500000", "--tag", "grön"],
+    )
+    assert result.exit_code != 0
+    assert "grön" in result.output and "sustainability (Hållbarhet)" in result.output

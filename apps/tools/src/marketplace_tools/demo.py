@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from marketplace_platform.auth import Role, mint_token
 from marketplace_platform.settings import ServiceSettings
+from marketplace_platform.tokens import Role, mint_token
 
 # A wide console even without a terminal (make demo in CI), so timeline lines stay whole.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)

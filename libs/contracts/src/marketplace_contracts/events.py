@@ -23,19 +23,12 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The process's words, kept where importing them costs nothing; re-exported here.
+from .vocabulary import Maturity as Maturity  # noqa: PLC0414 - re-exported
+from .vocabulary import Phase as Phase  # noqa: PLC0414 - re-exported
+
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
-
-Phase = Literal[
-    "hypothesis",
-    "validation",
-    "co-creation",
-    "procurement",
-    "implementation",
-    "scaling",
-    "withdrawn",
-]
-Maturity = Literal["idea", "prototype", "pilot", "market-ready"]
 
 
 def utc_now() -> datetime:

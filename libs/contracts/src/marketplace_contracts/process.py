@@ -2,24 +2,18 @@
 
 Shared because two services read it: needs enforces the phase moves, portal offers the same
 phases, maturities and practice tags in its forms (the `Phase` and `Maturity` it names are
-the events' own vocabulary, in `marketplace_contracts.events`).
+the events' own vocabulary, in `marketplace_contracts.vocabulary`).
 """
 
 from __future__ import annotations
 
 from typing import Final, get_args
 
-from .events import Maturity, Phase
+from .vocabulary import Maturity, Phase
 
-PHASES: Final[tuple[Phase, ...]] = (
-    "hypothesis",
-    "validation",
-    "co-creation",
-    "procurement",
-    "implementation",
-    "scaling",
-)
 WITHDRAWN: Final[Phase] = "withdrawn"
+# The phases in their order (the vocabulary's), withdrawn being no step of the process.
+PHASES: Final[tuple[Phase, ...]] = tuple(p for p in get_args(Phase) if p != WITHDRAWN)
 ALL_PHASES: Final[tuple[str, ...]] = get_args(Phase)
 MATURITIES: Final[tuple[str, ...]] = get_args(Maturity)
 
@@ -81,3 +75,20 @@ PRACTICE_TAGS: Final[dict[str, dict[str, str]]] = {
     "accessibility": {"en": "Accessibility", "sv": "Tillgänglighet"},
     "digital-inclusion": {"en": "Digital inclusion", "sv": "Digital delaktighet"},
 }
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().replace("-", " ").split())
+
+
+def practice_tag(value: str) -> str | None:
+    """The tag a person means: its code ("sustainability"), or its Swedish or English name
+    or that name's first word, in any case ("hållbarhet", "Jämställd", "accessibility").
+    None when nothing fits."""
+    wanted = _folded(value)
+    for code, names in PRACTICE_TAGS.items():
+        forms = {_folded(code), *(_folded(n) for n in names.values())}
+        forms |= {f.split()[0] for f in forms if f}
+        if wanted in forms:
+            return code
+    return None

@@ -11,8 +11,8 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from marketplace_contracts.wording import render_reason
-from marketplace_platform.auth import Role
+from marketplace_contracts.process import PRACTICE_TAGS, practice_tag
+from marketplace_platform.tokens import Role
 
 from .core import (
     CliError,
@@ -163,17 +163,44 @@ def show_entry(e: dict[str, Any]) -> None:
 # --- needs ---------------------------------------------------------------------------------
 
 
+def _tags(values: list[str] | None) -> list[str] | None:
+    """Each --tag as its code; a code, or a Swedish or English name, is accepted."""
+    if values is None:
+        return None
+    codes = []
+    for value in values:
+        code = practice_tag(value)
+        if code is None:
+            known = "; ".join(f"{c} ({n['sv']})" for c, n in PRACTICE_TAGS.items())
+            raise typer.BadParameter(f"no practice tag {value!r}: choose one of {known}")
+        codes.append(code)
+    return codes
+
+
+TAG_OPTION = typer.Option(
+    "--tag",
+    help="a practice requirement, repeat for more: "
+    + ", ".join(f"{c} ({n['sv']})" for c, n in PRACTICE_TAGS.items())
+    + "; the code or the Swedish or English name",
+    callback=_tags,
+)
+
+
 @needs_app.command("create")
 @reports_errors
 def needs_create(  # noqa: PLR0917 - typer options
     ctx: typer.Context,
-    title: Annotated[str | None, typer.Option(help="a short title")] = None,
-    problem: Annotated[str | None, typer.Option(help="the problem, not a specification")] = None,
-    cpv: Annotated[list[str] | None, typer.Option(help="CPV code; repeat for more")] = None,
+    title: Annotated[str | None, typer.Option(help="a short title (required)")] = None,
+    problem: Annotated[
+        str | None, typer.Option(help="the problem, not a specification (required)")
+    ] = None,
+    cpv: Annotated[
+        list[str] | None, typer.Option(help="CPV code, e.g. 80500000; repeat for more (required)")
+    ] = None,
     municipality: Annotated[
         str | None, typer.Option(help="municipality code (default: --municipality of the root)")
     ] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="a tag; repeat for more")] = None,
+    tag: Annotated[list[str] | None, TAG_OPTION] = None,
     outcome: Annotated[list[str] | None, typer.Option(help="a desired outcome")] = None,
     target_group: Annotated[str | None, typer.Option()] = None,
     language: Annotated[str | None, typer.Option(help="sv or en")] = None,
@@ -331,6 +358,8 @@ def needs_matches(ctx: typer.Context, need_id: Id) -> None:
     if not items:
         out.print("no matches yet")
         return
+    from marketplace_contracts.wording import render_reason  # the event models: not at start
+
     table = Table(title=f"matches for {need_id}")
     table.add_column("score", justify="right")
     table.add_column("solution")
@@ -398,9 +427,9 @@ def solutions_create(  # noqa: PLR0917 - typer options
         list[str] | None, typer.Option(help='served region: "1780", "17" or "SE"; repeat')
     ] = None,
     maturity: Annotated[
-        str | None, typer.Option(help="idea, prototype, pilot or market-ready")
+        str | None, typer.Option(help="idea, prototype, pilot or market-ready (required)")
     ] = None,
-    tag: Annotated[list[str] | None, typer.Option()] = None,
+    tag: Annotated[list[str] | None, TAG_OPTION] = None,
     price_model: Annotated[str | None, typer.Option()] = None,
     language: Annotated[list[str] | None, typer.Option()] = None,
     file: Annotated[Path | None, typer.Option("--file", help="a JSON file with the fields")] = None,

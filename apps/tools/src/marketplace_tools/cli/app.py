@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from marketplace_platform.auth import ROLES, mint_token
+from marketplace_platform.tokens import ROLES, mint_token
 
 from .api import adopt, inbox_app, needs_app, solutions_app, subscribe
 from .core import DEFAULT_URLS, Config, dev_settings, language, reports_errors

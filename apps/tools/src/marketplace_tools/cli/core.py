@@ -8,19 +8,22 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
-import httpx
 import jwt
 import typer
-from httpx_sse import connect_sse
 from rich.console import Console
 from rich.markup import escape
 
 from marketplace_contracts.reference import CpvCode, InvalidCpvCode, lookup
-from marketplace_platform.api_answers import error_detail
-from marketplace_platform.auth import ROLES, Role, mint_token
-from marketplace_platform.settings import ServiceSettings
+from marketplace_platform.tokens import ROLES, Role, mint_token
+
+# The HTTP client and the settings are imported by the commands that use them, not at
+# start: `marketplace --help` and every command start in a fraction of a second.
+if TYPE_CHECKING:
+    import httpx
+
+    from marketplace_platform.settings import ServiceSettings
 
 ServiceName = Literal["needs", "suppliers", "matching"]
 Lang = Literal["sv", "en"]
@@ -69,6 +72,8 @@ def language(value: str | None) -> Lang:
 
 
 def dev_settings() -> ServiceSettings:
+    from marketplace_platform.settings import ServiceSettings
+
     try:
         return ServiceSettings()
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
@@ -135,6 +140,8 @@ class Config:
         params: dict[str, Any] | None = None,
     ) -> Any:
         """One HTTP call; `role` None sends no token. Returns the JSON answer."""
+        import httpx
+
         headers = {"Authorization": f"Bearer {self.bearer(role)}"} if role else {}
         query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
         try:
@@ -158,6 +165,9 @@ class Config:
         self, service: ServiceName, path: str, role: Role
     ) -> Iterator[tuple[str, str, str]]:
         """A streamed answer's server-sent events, (event, id, data), as they arrive."""
+        import httpx
+        from httpx_sse import connect_sse
+
         headers = {"Authorization": f"Bearer {self.bearer(role)}"}
         timeout = httpx.Timeout(self.timeout, read=None)
         try:
@@ -176,6 +186,8 @@ class Config:
 
 
 def unreachable(service: str, url: str, exc: httpx.HTTPError) -> CliError:
+    import httpx
+
     if isinstance(exc, httpx.ConnectError):
         return CliError(
             f"cannot reach the {service} service at {url}: is it running? "
@@ -188,6 +200,8 @@ def unreachable(service: str, url: str, exc: httpx.HTTPError) -> CliError:
 
 
 def check(service: str, response: httpx.Response) -> None:
+    from marketplace_platform.api_answers import error_detail
+
     code = response.status_code
     if code < 400:
         return

@@ -7,10 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import httpx
 import typer
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 from rich.markup import escape
 from rich.table import Table
 
@@ -111,6 +108,8 @@ async def tail(
     idle_timeout: float | None,
     as_json: bool,
 ) -> int:
+    from aiokafka import AIOKafkaConsumer  # imported when used: the CLI starts fast
+
     # No consumer group: nothing is committed, and every partition is read.
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -201,6 +200,9 @@ class Lag:
 
 async def consumer_lag(bootstrap: str, prefix: str, timeout: float = 10) -> list[Lag]:
     """Lag of every consumer group under the prefix: committed offsets vs end offsets."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     try:
@@ -236,6 +238,8 @@ async def consumer_lag(bootstrap: str, prefix: str, timeout: float = 10) -> list
 
 
 def health_of(c: Config, service: ServiceName) -> dict[str, Any]:
+    import httpx
+
     url = c.url(service, "/health")
     try:
         response = httpx.get(url, timeout=min(c.timeout, 5))
@@ -250,6 +254,8 @@ def health_of(c: Config, service: ServiceName) -> dict[str, Any]:
 
 def stats_of(c: Config) -> dict[str, Any]:
     """Matching's `/v1/stats` (index sizes, events handled), or why there are none."""
+    import httpx
+
     headers: dict[str, str] = {}
     if c.token or c.org:
         headers["Authorization"] = f"Bearer {c.bearer('admin')}"
