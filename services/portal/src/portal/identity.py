@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from marketplace_contracts.reference import UnknownRegion, municipality
-from marketplace_platform.auth import ROLES, Role, mint_token
+from marketplace_platform.tokens import ROLES, Role, mint_token
 
 ORG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
