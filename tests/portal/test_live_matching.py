@@ -64,6 +64,8 @@ def test_buyer_sees_the_preview_and_a_match_arrive_live(
     # The open inbox gets the match without a reload (server-sent events).
     entry = buyer.locator("#inbox-list .entry", has_text=name)
     expect(entry).to_be_visible(timeout=45_000)
+    # A live entry can be marked read like any other.
+    expect(entry.get_by_role("button", name="Markera som läst")).to_be_visible()
     expect(buyer.locator("#inbox-status")).to_contain_text("nya händelser")
     check_page(buyer, "buyer-inbox-live")
 

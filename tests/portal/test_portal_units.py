@@ -137,6 +137,7 @@ def test_a_scaling_opportunity_is_highlighted_with_its_adoption_count() -> None:
         "need_title": "Digital ledsagning",
         "solution_id": "s1",
         "solution_name": "ViroteaED",
+        "supplier_org": "virotea",
         "score": 0.71,
         "reasons": [
             {
@@ -163,6 +164,7 @@ def test_a_scaling_opportunity_is_highlighted_with_its_adoption_count() -> None:
     assert "0,71" in html
     assert "Samma CPV-grupp: 805 Utbildningstjänster" in html
     assert "Training services" not in html
+    assert "från virotea" in html  # look-alike solutions are told apart by their supplier
 
 
 def test_every_text_key_the_templates_use_exists_in_both_languages() -> None:

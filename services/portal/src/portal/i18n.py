@@ -100,6 +100,11 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "any": ("Alla", "Any"),
     "results": ("{n} träffar", "{n} results"),
     "no_results": ("Inga träffar.", "No results."),
+    "by_supplier": ("från {supplier}", "by {supplier}"),
+    "my_solutions_none": (
+        "Ni har inte publicerat någon lösning ännu.",
+        "You have not published a solution yet.",
+    ),
     "published": ("Publicerad", "Published"),
     "status": ("Status", "Status"),
     "status_draft": ("Utkast", "Draft"),

@@ -13,6 +13,7 @@ from sse_starlette import EventSourceResponse
 from ..api import ApiError
 from ..i18n import Translator
 from ..pages import PageError, Pages, User, page_links
+from ..session import session_of
 
 INBOX_PAGE = 20  # entries per page, as the other lists; the services page by cursor (`next`)
 
@@ -54,6 +55,7 @@ def build_router(pages: Pages) -> APIRouter:
         service = inbox_service(user)
         t = Translator(pages.lang_of(request))
         fragment = pages.templates.get_template("_entry.html")
+        csrf = str(session_of(request).get("csrf", ""))  # live entries can be marked read too
 
         async def events() -> AsyncIterator[dict[str, str]]:
             try:
@@ -62,7 +64,7 @@ def build_router(pages: Pages) -> APIRouter:
                         yield {"event": "ready", "data": "{}"}
                         continue
                     entry = json.loads(event["data"])
-                    html = fragment.render(entry=entry, t=t, user=user, csrf="")
+                    html = fragment.render(entry=entry, t=t, user=user, csrf=csrf)
                     yield {"event": "entry", "id": str(entry.get("id", "")), "data": html}
             except ApiError as exc:
                 yield {"event": "failed", "data": exc.detail}
