@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from marketplace_contracts.process import PRACTICE_TAGS, practice_tag
+from marketplace_contracts.process import PHASES, PRACTICE_TAGS, practice_tag
 from marketplace_platform.tokens import Role
 
 from .core import (
@@ -254,7 +254,7 @@ def needs_publish(ctx: typer.Context, need_id: Id) -> None:
 def needs_phase(
     ctx: typer.Context,
     need_id: Id,
-    phase: Annotated[str, typer.Argument(help="validation, co-creation, procurement, ...")],
+    phase: Annotated[str, typer.Argument(help="the phase to move to: " + ", ".join(PHASES))],
     reason: Annotated[str | None, typer.Option(help="why (required when moving back)")] = None,
 ) -> None:
     """Move a need forward one phase, or back any number of phases with a reason."""
@@ -420,11 +420,16 @@ def adopt(
 @reports_errors
 def solutions_create(  # noqa: PLR0917 - typer options
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Option()] = None,
-    description: Annotated[str | None, typer.Option()] = None,
-    cpv: Annotated[list[str] | None, typer.Option(help="CPV code; repeat for more")] = None,
+    name: Annotated[str | None, typer.Option(help="the solution's name (required)")] = None,
+    description: Annotated[
+        str | None, typer.Option(help="what it does, for whom (required)")
+    ] = None,
+    cpv: Annotated[
+        list[str] | None, typer.Option(help="CPV code, e.g. 80500000; repeat (required)")
+    ] = None,
     region: Annotated[
-        list[str] | None, typer.Option(help='served region: "1780", "17" or "SE"; repeat')
+        list[str] | None,
+        typer.Option(help='served region: "1780", "17", "SE311" or "SE"; repeat (required)'),
     ] = None,
     maturity: Annotated[
         str | None, typer.Option(help="idea, prototype, pilot or market-ready (required)")
