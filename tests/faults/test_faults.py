@@ -324,15 +324,19 @@ async def test_poison_messages_reach_the_dead_letters_and_the_stream_goes_on(
     for topic in TOPICS:
         want = sent_poison[topic] * len(CONSUMERS[topic])
         dead = await read_dlq(stack.kafka, f"{stack.prefix}.{topic}.dlq", want, timeout=60)
-        # Dead letters are at least once: a poison record whose offset commit was lost in a
-        # rebalance is dead-lettered again by the next owner. Count each poison record (its
-        # topic, partition, offset and consumer) once; every one must be there.
+        # A poison record whose offset commit was lost in a rebalance is dead-lettered
+        # again by the next owner, under the same key (its topic, partition, offset and
+        # consumer) on a compacted topic: each key is one poison record, and every one
+        # must be there.
         coordinates = {
             tuple(
                 dict(r.headers)[h]
                 for h in ("dlq_source_topic", "dlq_partition", "dlq_offset", "dlq_consumer")
             )
             for r in dead
+        }
+        assert {r.key for r in dead} == {
+            "/".join(h.decode() for h in c).encode() for c in coordinates
         }
         dlq_counts[topic] = len(coordinates)
         assert len(coordinates) == want, (
@@ -343,7 +347,7 @@ async def test_poison_messages_reach_the_dead_letters_and_the_stream_goes_on(
             headers = {k: v.decode() for k, v in record.headers}
             assert headers.get("dlq_reason"), headers
             assert headers["dlq_source_topic"] == f"{stack.prefix}.{topic}"
-            assert record.key is not None and record.key.startswith(b"poison-")
+            assert headers["dlq_original_key"].startswith("poison-")
             by_consumer[headers["dlq_consumer"]] = by_consumer.get(headers["dlq_consumer"], 0) + 1
             if record.value.startswith(
                 b'{"specversion": "1.0", "id": '

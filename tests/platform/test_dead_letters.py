@@ -180,3 +180,62 @@ async def test_a_batch_subscriber_dead_letters_poison_alone_and_falls_back_to_on
     assert len(dead) == 2, reasons
     assert any(r.startswith("not valid JSON") for r in reasons), reasons
     assert "RuntimeError: the bad event" in reasons, reasons
+
+
+async def test_a_poison_record_met_twice_leaves_one_dead_letter_to_read(
+    kafka_bootstrap: str, mongodb_url: str, topic_prefix: str
+) -> None:
+    # A redelivery (a restart before the offset was committed, a rebalance) meets the same
+    # poison record again: its dead letter has the same key, on a compacted topic, and the
+    # CLI's `events tail <topic>.dlq` shows it once.
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    from marketplace_platform.consumers import DeadLetters
+    from marketplace_tools.cli.operations import tail
+
+    settings = probe_settings(kafka_bootstrap, mongodb_url, topic_prefix)
+    runtime = ServiceRuntime(settings)
+    await runtime.start()
+    try:
+        poison = type(
+            "Record",
+            (),
+            {
+                "topic": runtime.topics.needs,
+                "partition": 0,
+                "offset": 7,
+                "key": b"k",
+                "value": b"{not json",
+                "headers": [],
+            },
+        )()
+        letters = DeadLetters("probe")
+        for _ in range(3):
+            await letters.send(runtime.broker, poison, "not JSON", ValueError("not JSON"))
+        other = type(poison)()
+        other.__dict__.update(vars(poison) | {"offset": 8})
+        await letters.send(runtime.broker, other, "not JSON", None)
+    finally:
+        await runtime.stop()
+
+    dlq = runtime.topics.dead_letter("needs")
+    dead = await read_all(kafka_bootstrap, dlq, expected=4)
+    assert {r.key for r in dead} == {
+        f"{runtime.topics.needs}/0/7/probe".encode(),
+        f"{runtime.topics.needs}/0/8/probe".encode(),
+    }
+    assert all(dict(r.headers)["dlq_original_key"] == b"k" for r in dead)
+    shown = await tail(
+        dlq, kafka_bootstrap, from_beginning=True, limit=None, idle_timeout=3.0, as_json=True
+    )
+    assert shown == 2
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, dlq)])
+        configs = {c[0]: c[1] for c in described.resources[0][4]}
+    finally:
+        await admin.close()
+    assert configs["cleanup.policy"] == "compact"

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 DEAD_LETTER_SUFFIX = ".dlq"
 
 
+def dead_letter_key(topic: str, partition: int, offset: int, consumer: str) -> bytes:
+    """One poison record, as a consumer met it: the key of its dead letter."""
+    return f"{topic}/{partition}/{offset}/{consumer}".encode()
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -86,6 +91,8 @@ class Topics:
         out: list[tuple[str, TopicSpec]] = []
         for spec in TOPIC_SPECS:
             out.append((self.name(spec.name), spec))
-            dlq = TopicSpec(spec.name + DEAD_LETTER_SUFFIX, spec.key, False, "dead letters")
+            # Keyed by the poison record's place (see `dead_letter_key`) and compacted: a
+            # record dead-lettered again after a redelivery replaces the first.
+            dlq = TopicSpec(spec.name + DEAD_LETTER_SUFFIX, "dead_letter_key", True, "dead letters")
             out.append((self.dead_letter(spec.name), dlq))
         return out

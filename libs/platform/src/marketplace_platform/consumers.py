@@ -31,7 +31,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, NetworkTimeout, OperationFailure
 
 from marketplace_contracts.events import CloudEvent, Payload
-from marketplace_contracts.topics import DEAD_LETTER_SUFFIX
+from marketplace_contracts.topics import DEAD_LETTER_SUFFIX, dead_letter_key
 
 from .errors import DomainError
 
@@ -156,11 +156,15 @@ class DeadLetters:
             "dlq_offset": str(record.offset),
             "dlq_consumer": self.consumer,
             "dlq_at": datetime.now(UTC).isoformat(),
+            "dlq_original_key": (record.key or b"").decode("utf-8", "replace"),
         }
+        # Keyed by the record's place, on a compacted topic: a poison record met again
+        # (a redelivery after a restart or a rebalance) leaves one dead letter, and the
+        # tooling shows it once.
         await broker.publish(
             record.value if record.value is not None else b"",
             topic=record.topic + DEAD_LETTER_SUFFIX,
-            key=record.key,
+            key=dead_letter_key(record.topic, record.partition, record.offset, self.consumer),
             headers=headers,
         )
         self.count += 1

@@ -124,6 +124,9 @@ async def tail(
         await consumer.stop()
         raise CliError(f"cannot reach Kafka at {bootstrap}: {exc or type(exc).__name__}") from None
     shown = 0
+    # A dead letter is keyed by its poison record's place: one met again (a redelivery)
+    # is shown once, whether or not the broker has compacted it away yet.
+    seen_keys: set[bytes] | None = set() if topic.endswith(DEAD_LETTER_SUFFIX) else None
     try:
         if topic not in await consumer.topics():
             raise CliError(f"no topic {topic!r} on {bootstrap}")
@@ -145,6 +148,10 @@ async def tail(
             for record in records:
                 if limit is not None and shown >= limit:
                     break
+                if seen_keys is not None and record.key is not None:
+                    if record.key in seen_keys:
+                        continue
+                    seen_keys.add(record.key)
                 shown += 1
                 if as_json:
                     typer.echo((record.value or b"null").decode(errors="replace"))
