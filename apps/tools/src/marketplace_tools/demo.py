@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from marketplace_contracts.wording import organisations
 from marketplace_platform.settings import ServiceSettings
 from marketplace_platform.tokens import Role, mint_token
 
@@ -386,7 +387,7 @@ class Demo:
                     progress.console.print(
                         f"[dim]{time.monotonic() - self.tally.started:6.1f}s[/dim]  "
                         f"[bold]{org:<20}[/bold] is told ViroteaED is used by "
-                        f"{best.get('adoption_count')} organisations, and joins"
+                        f"{organisations(int(best.get('adoption_count') or 0), 'en')}, and joins"
                     )
                     adoption: dict[str, Any] = {"solution_id": vr["id"]}
                     if own_need:
@@ -404,7 +405,9 @@ class Demo:
             raise RuntimeError(f"no scaling opportunity reached: {', '.join(sorted(waiting))}")
         count = await self.wait_adoption_count(vr["id"], 1 + len(buyers))
         self.say(
-            "suppliers", f"ViroteaED is used by [bold green]{count}[/bold green] organisations"
+            "suppliers",
+            f"ViroteaED is used by [bold green]{count}[/bold green] organisation"
+            + ("" if count == 1 else "s"),
         )
 
     async def wait_adoption_count(self, solution_id: str, expected: int) -> int:
