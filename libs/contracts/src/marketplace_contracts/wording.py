@@ -51,10 +51,15 @@ def name_of(names: Mapping[str, tuple[str, str]], value: str, lang: Lang) -> str
     return pick(pair, lang) if pair else value
 
 
+def organisation_word(count: int, lang: Lang) -> str:
+    """ "organisation" for one, "organisationer" / "organisations" for more or none."""
+    one, many = _ORGANISATIONS[0 if lang == "sv" else 1]
+    return one if count == 1 else many
+
+
 def organisations(count: int, lang: Lang) -> str:
     """ "1 organisation", "3 organisationer" / "3 organisations"."""
-    one, many = _ORGANISATIONS[0 if lang == "sv" else 1]
-    return f"{count} {one if count == 1 else many}"
+    return f"{count} {organisation_word(count, lang)}"
 
 
 def place(code: str, lang: Lang) -> str:

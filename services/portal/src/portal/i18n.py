@@ -11,7 +11,8 @@ from marketplace_contracts.wording import (
     CPV_LEVEL_NAMES,
     MATURITY_NAMES,
     PHASE_NAMES,
-    organisations,
+    name_of,
+    organisation_word,
     pick,
     render_reason,
 )
@@ -379,16 +380,13 @@ class Translator:
         return text.format(**values) if values else text
 
     def phase(self, phase: str) -> str:
-        pair = PHASE_NAMES.get(phase)
-        return pick(pair, self.lang) if pair else phase
+        return name_of(PHASE_NAMES, phase, self.lang)
 
     def cpv_level(self, level: str) -> str:
-        pair = CPV_LEVEL_NAMES.get(level)
-        return pick(pair, self.lang) if pair else level
+        return name_of(CPV_LEVEL_NAMES, level, self.lang)
 
     def maturity(self, value: str) -> str:
-        pair = MATURITY_NAMES.get(value)
-        return pick(pair, self.lang) if pair else value
+        return name_of(MATURITY_NAMES, value, self.lang)
 
     def entry_kind(self, kind: str) -> str:
         pair = ENTRY_KINDS.get(kind)
@@ -408,8 +406,7 @@ class Translator:
 
     def organisations(self, count: int) -> str:
         """ "1 organisation", "2 organisationer" (the number as `number` writes it)."""
-        word = organisations(count, self.lang).split(" ", 1)[1]
-        return f"{self.number(count)} {word}"
+        return f"{self.number(count)} {organisation_word(count, self.lang)}"
 
     def field_errors(self, errors: list[Mapping[str, Any]]) -> dict[str, str]:
         """The services' refused fields as messages beside them, by field (the first one
