@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from marketplace_platform.org_order import CARD_CHUNK, CHUNK, OrgOrder, cards_of, entries_of
+from marketplace_platform.org_order import (
+    CARD_CHUNK,
+    CHUNK,
+    RECENT,
+    OrgOrder,
+    cards_of,
+    entries_of,
+)
 from tests.support.infra import unique
 
 pytestmark = pytest.mark.infra
@@ -299,3 +306,70 @@ async def test_an_order_an_older_release_marked_filled_is_left_or_made_again_by_
         ("e00001", True),
         ("e00000", True),
     ]
+
+
+async def first_page(order: OrgOrder, org: str, *, unread_only: bool = False) -> list[Any]:
+    refs, _ = await order.page(org, unread_only=unread_only, after=None, limit=20)
+    return refs
+
+
+async def test_a_first_page_is_the_head_alone_however_many_chunks_the_order_holds(
+    carded: OrgOrder,
+) -> None:
+    # From one entry to a dozen chunks, with the last chunk anywhere from nearly empty to
+    # full: the page read most never reads a chunk, and the pages after it continue it.
+    for n, org in ((1, "a"), (CARD_CHUNK + 3, "b"), (CARD_CHUNK * 4 - 1, "c"), (300, "d")):
+        added = entries(n)
+        for batch in (added[i : i + 7] for i in range(0, n, 7)):  # as events arrive
+            await carded.add(org, batch, cards={e: card(e) for e, _ in batch})
+        counting = CountingReads(carded.collection)
+        refs = await first_page(OrgOrder(counting, cards=True), org)  # type: ignore[arg-type]
+        assert [r.entry_id for r in refs] == [e for e, _ in reversed(added)][:20]
+        assert [r.card for r in refs] == [card(r.entry_id) for r in refs]
+        assert counting.reads == [f"{org}|head"]
+        assert await all_pages(carded, org, False, 20) == [e for e, _ in reversed(added)]
+
+
+async def test_the_heads_copies_follow_reads_new_cards_and_pruning(carded: OrgOrder) -> None:
+    added = entries(CARD_CHUNK * 2 + 10)  # the newest 25: 10 in the last chunk, 15 before
+    await carded.add("karlstad", added, cards={e: card(e) for e, _ in added})
+    newest, in_chunk_before = added[-1], added[-12]
+    await carded.mark_read("karlstad", *newest, card=card(newest[0], read=True))
+    await carded.mark_read("karlstad", *in_chunk_before)
+    assert await carded.renew_card("karlstad", added[-2][0], added[-2][1], card("x", score=1))
+    refs = await first_page(carded, "karlstad")
+    assert refs[0].read and refs[0].card == card(newest[0], read=True)
+    assert refs[1].card == card("x", score=1)
+    unread = await first_page(carded, "karlstad", unread_only=True)
+    assert [r.entry_id for r in unread] == [
+        e for e, _ in reversed(added) if e not in {newest[0], in_chunk_before[0]}
+    ][:20]
+    # Read entries older than the cutoff go, from the chunks and from the head's copies.
+    dropped = await carded.prune(in_chunk_before[1] + timedelta(seconds=1))
+    assert dropped == [in_chunk_before[0]]
+    assert in_chunk_before[0] not in [r.entry_id for r in await first_page(carded, "karlstad")]
+    remaining = [e for e, _ in reversed(added) if e != in_chunk_before[0]]
+    assert await all_pages(carded, "karlstad", False, 20) == remaining
+    # Short after the pruning, the copies are read again from the chunks at the next write.
+    await carded.add("karlstad", entries(1, len(added)), cards={"e00060": card("e00060")})
+    head = await carded.collection.find_one({"_id": "karlstad|head"})
+    assert head is not None
+    assert [r["i"] for r in head["recent"]] == ["e00060", *remaining][:RECENT]
+
+
+async def test_a_head_written_before_copies_were_kept_pages_by_its_chunks_and_gets_them(
+    carded: OrgOrder,
+) -> None:
+    added = entries(CARD_CHUNK * 3 + 2)
+    await carded.add("karlstad", added, cards={e: card(e) for e, _ in added})
+    # As an older version of the code left it: no copies in the head.
+    await carded.collection.update_one(
+        {"_id": "karlstad|head"}, {"$unset": {"recent": "", "recent_all": ""}}
+    )
+    expected = [e for e, _ in reversed(added)]
+    assert [r.entry_id for r in await first_page(carded, "karlstad")] == expected[:20]
+    await carded.add("karlstad", entries(1, len(added)), cards={"e00077": card("e00077")})
+    counting = CountingReads(carded.collection)
+    refs = await first_page(OrgOrder(counting, cards=True), "karlstad")  # type: ignore[arg-type]
+    assert [r.entry_id for r in refs] == ["e00077", *expected][:20]
+    assert counting.reads == ["karlstad|head"]
