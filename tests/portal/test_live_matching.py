@@ -43,7 +43,8 @@ def test_buyer_sees_the_preview_and_a_match_arrive_live(
 ) -> None:
     stack = matching_ready
     name = f"ViroteaED VR-träning för vårdpersonal {unique('s')}"
-    publish_solution(stack, unique("virotea"), name=name)
+    supplier = unique("virotea")
+    publish_solution(stack, supplier, name=name)
     buyer = new_page(unique("karlstad"), "buyer", "1780")
     buyer.goto("/inbox")
     expect(buyer.locator("#inbox")).to_have_attribute("data-live", "on")
@@ -76,6 +77,25 @@ def test_buyer_sees_the_preview_and_a_match_arrive_live(
     expect(page.locator("#matches")).not_to_contain_text("social_proof")
     expect(page.locator("#matches")).not_to_contain_text("no deployments yet")
     check_page(page, "buyer-need-matches")
+
+    # Procured, the buyer records the implemented solution: found by searching, offered
+    # first among the matched ones, then named with its supplier.
+    for phase in ("validation", "co-creation", "procurement"):
+        page.get_by_label("Till fas").select_option(phase)
+        page.get_by_role("button", name="Flytta").click()
+    expect(page.locator("#need-phase")).to_have_text("Upphandling")
+    page.get_by_label("Sök bland lösningarna").fill("ViroteaED")
+    page.get_by_role("button", name="Sök", exact=True).click()
+    choices = page.locator("#impl-solution optgroup")
+    expect(choices.first).to_have_attribute("label", "Matchade lösningar")
+    expect(choices.first).to_contain_text(name)
+    page.get_by_label("Lösning", exact=True).select_option(label=f"{name} ({supplier})")
+    check_page(page, "buyer-need-implementation-picker")
+    page.get_by_role("button", name="Registrera implementerad lösning").click()
+    expect(page.locator("#implemented")).to_contain_text(f"{name} ({supplier})")
+    page.get_by_label("Sök bland lösningarna").fill("finns-inte-någonstans")
+    page.get_by_role("button", name="Sök", exact=True).click()
+    expect(page.locator("#impl-none")).to_contain_text("Ingen lösning hittades")
 
 
 def test_supplier_sees_an_alert_arrive_live(

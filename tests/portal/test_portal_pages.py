@@ -165,6 +165,7 @@ def test_buyer_drafts_publishes_and_moves_a_need(
     timeline = page.locator("#timeline li")
     expect(timeline).to_have_count(3)
     expect(timeline.nth(1)).to_contain_text("Publicerat: Hypotes")
+    expect(timeline.nth(1)).not_to_contain_text("drafted")  # the service's marker, not a reason
     expect(timeline.last).to_contain_text("Hypotes → Validering")
     expect(timeline.last).to_contain_text("Användarna bekräftade problemet")
     # Back one phase, with a reason: the timeline keeps it all.

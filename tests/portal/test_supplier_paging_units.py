@@ -205,3 +205,31 @@ def test_an_implementation_is_offered_only_once_the_need_is_procured(services: F
         NEED["phase"] = "procurement"
     assert 'id="impl-solution"' not in early
     assert "när behovet har nått fasen Upphandling" in early
+
+
+def test_the_implementation_picker_searches_and_keeps_matched_solutions_first(
+    services: Fake,
+) -> None:
+    client = signed_in(services, "buyer")
+    html = client.get("/needs/n1", params={"solution_q": " Ärlan "}).text
+    assert services.query_of("/v1/solutions")["q"] == ["Ärlan"]
+    assert 'value="Ärlan"' in html  # the search stays in its field
+    options = html.split('id="impl-solution"')[1].split("</select>")[0]
+    # The matched solution the search did not find is left out; what it found is offered.
+    assert 'value="s1"' in options and 'value="m1"' not in options
+    unsearched = client.get("/needs/n1").text
+    assert "q" not in services.query_of("/v1/solutions")
+    assert 'value="m1"' in unsearched.split('id="impl-solution"')[1].split("</select>")[0]
+
+
+def test_implemented_solutions_are_named_with_their_supplier(services: Fake) -> None:
+    client = signed_in(services, "buyer")
+    at = "2025-04-01T09:00:00+00:00"
+    NEED["implementations"] = [{"solution_id": "m1", "at": at}, {"solution_id": "gone", "at": at}]
+    try:
+        html = client.get("/needs/n1").text
+    finally:
+        NEED["implementations"] = []
+    listed = html.split('id="implemented"')[1].split("</ul>")[0]
+    assert ">Matchad lösning</a> (other)" in listed
+    assert ">gone</a>" in listed  # a solution the catalogue no longer has keeps its id

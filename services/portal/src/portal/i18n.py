@@ -183,6 +183,19 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "An implemented solution is recorded once the need has reached the Procurement phase.",
     ),
     "choose_solution": ("Välj lösning", "Choose a solution"),
+    "search_solutions": ("Sök bland lösningarna", "Search the solutions"),
+    "search_solutions_hint": (
+        "Namn, leverantör eller vad lösningen gör. Matchade lösningar visas först.",
+        "Name, supplier or what the solution does. Matched solutions come first.",
+    ),
+    "no_solution_found": (
+        "Ingen lösning hittades för ”{q}”. Pröva andra ord.",
+        "No solution was found for “{q}”. Try other words.",
+    ),
+    "no_solutions_yet": (
+        "Det finns inga lösningar att välja än.",
+        "There are no solutions to choose from yet.",
+    ),
     "matched_solutions": ("Matchade lösningar", "Matched solutions"),
     "other_solutions": ("Andra lösningar", "Other solutions"),
     "matches": ("Matchade lösningar", "Matched solutions"),

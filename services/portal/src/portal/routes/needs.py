@@ -36,6 +36,31 @@ def need_values(form: FormData) -> dict[str, Any]:
     }
 
 
+def implementation_choices(
+    matches: list[dict[str, Any]], listed: dict[str, Any] | None, *, searched: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The solutions to record as implemented: those matched to the need, best first, then
+    the rest of the catalogue. Searched, both keep only what the search found, the rest in
+    the search's order; else the rest is the catalogue's first page by name (it pages by
+    cursor; no total is counted)."""
+    if listed is None:
+        return [], []
+    items: list[dict[str, Any]] = listed["items"]
+    found = {s["id"] for s in items}
+    matched = [
+        {"id": m["solution_id"], "name": m["solution_name"], "supplier_org": m["supplier_org"]}
+        for m in matches
+        if m.get("solution_id")
+        and m.get("solution_name")
+        and (not searched or m["solution_id"] in found)
+    ]
+    seen = {s["id"] for s in matched}
+    others = [s for s in items if s["id"] not in seen]
+    if not searched:
+        others.sort(key=lambda s: swedish_sort_key(s["name"]))
+    return matched, others
+
+
 def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
     router = APIRouter()
     api = pages.api
@@ -146,47 +171,30 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
         return back(f"/needs/{quote(need['id'], safe='')}")
 
     @router.get("/needs/{need_id}", response_class=HTMLResponse)
-    async def need_detail(request: Request, need_id: str) -> Response:
+    async def need_detail(
+        request: Request, need_id: str, solution_q: str | None = None
+    ) -> Response:
         user = pages.require(request)
         path = f"/v1/needs/{quote(need_id, safe='')}"
         need = await api.call("needs", "GET", path, user.token)
         owner = user.role == "buyer" and need["buyer_org"] == user.org
         cosigned = any(c["org"] == user.org for c in need["cosigners"])
-        # The need's matches and the catalogue page to choose the implemented solution
-        # from do not depend on each other: asked at once.
+        searched = (solution_q or "").strip()
+        choosing = owner and need["status"] == "published"
+        # The need's matches and the catalogue (searched, or its first page) to choose the
+        # implemented solution from do not depend on each other: asked at once.
+        params: dict[str, Any] = {"limit": IMPLEMENTATION_CHOICES}
+        if searched:
+            params["q"] = searched
         matches_of = _matches(api, path, user.token) if owner or cosigned else _nothing()
         listed_of = (
-            api.call(
-                "suppliers",
-                "GET",
-                "/v1/solutions",
-                user.token,
-                params={"limit": IMPLEMENTATION_CHOICES},
-            )
-            if owner and need["status"] == "published"
+            api.call("suppliers", "GET", "/v1/solutions", user.token, params=params)
+            if choosing
             else _nothing()
         )
         matches, listed = await asyncio.gather(matches_of, listed_of)
-        matched: list[dict[str, Any]] = []
-        others: list[dict[str, Any]] = []
-        if listed is not None:
-            # Those matched to the need, best first, then the rest of the catalogue's first
-            # page by name (it pages by cursor; no total is counted).
-            matched = [
-                {
-                    "id": m["solution_id"],
-                    "name": m["solution_name"],
-                    "supplier_org": m["supplier_org"],
-                }
-                for m in matches or []
-                if m.get("solution_id") and m.get("solution_name")
-            ]
-            seen = {s["id"] for s in matched}
-            others = sorted(
-                (s for s in listed["items"] if s["id"] not in seen),
-                key=lambda s: swedish_sort_key(s["name"]),
-            )
         matches = matches or []
+        matched, others = implementation_choices(matches, listed, searched=bool(searched))
         return pages.render(
             request,
             "need_detail.html",
@@ -196,6 +204,8 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
             matches=matches,
             matched_solutions=matched,
             other_solutions=others,
+            solution_q=searched,
+            implemented=await _implemented(api, need, matches, listed, user.token),
             implementable=need["phase"] in IMPLEMENTABLE_PHASES,
             moves=forward_first(need["phase"], need.get("allowed_moves") or []),
         )
@@ -233,6 +243,46 @@ async def _matches(api: Api, need_path: str, token: str) -> list[dict[str, Any]]
         return []
     items: list[dict[str, Any]] = found["items"]
     return items
+
+
+async def _implemented(
+    api: Api,
+    need: dict[str, Any],
+    matches: list[dict[str, Any]],
+    listed: dict[str, Any] | None,
+    token: str,
+) -> list[dict[str, Any]]:
+    """The need's implementations with their solutions' names and suppliers, from what
+    the page read already or (a solution found in neither) read by id, all at once; a
+    solution gone since keeps its id."""
+    known: dict[str, dict[str, Any]] = {
+        m["solution_id"]: {"name": m["solution_name"], "supplier_org": m["supplier_org"]}
+        for m in matches
+        if m.get("solution_id") and m.get("solution_name")
+    }
+    for item in (listed or {}).get("items", []):
+        known.setdefault(item["id"], item)
+    missing = [
+        i["solution_id"] for i in need.get("implementations") or [] if i["solution_id"] not in known
+    ]
+
+    async def one(solution_id: str) -> None:
+        try:
+            known[solution_id] = await api.call(
+                "suppliers", "GET", f"/v1/solutions/{quote(solution_id, safe='')}", token
+            )
+        except ApiError:
+            pass
+
+    await asyncio.gather(*(one(i) for i in dict.fromkeys(missing)))
+    return [
+        {
+            **i,
+            "name": known.get(i["solution_id"], {}).get("name"),
+            "supplier_org": known.get(i["solution_id"], {}).get("supplier_org"),
+        }
+        for i in need.get("implementations") or []
+    ]
 
 
 async def _nothing() -> Any:
