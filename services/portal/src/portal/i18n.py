@@ -283,6 +283,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     ),
     "inbox_none": ("Inkorgen är tom.", "The inbox is empty."),
     "inbox_new": ("{n} nya händelser", "{n} new events"),
+    "inbox_new_one": ("{n} ny händelse", "{n} new event"),
     "match_for": ("{solution} passar ert behov {need}", "{solution} fits your need {need}"),
     "scaling_for": (
         "Skalningsmöjlighet: {solution} används redan på andra håll och passar {need}",

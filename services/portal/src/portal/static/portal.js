@@ -31,7 +31,9 @@
       list.insertBefore(item, list.firstChild);
       if (empty) { empty.hidden = true; }
       fresh += 1;
-      status.textContent = box.getAttribute("data-new-text").replace("{n}", String(fresh));
+      // Singular and plural differ in both languages ("1 ny händelse", "2 nya händelser").
+      var text = box.getAttribute(fresh === 1 ? "data-new-text-one" : "data-new-text");
+      status.textContent = text.replace("{n}", String(fresh));
     });
     source.addEventListener("failed", function () { source.close(); box.setAttribute("data-live", "off"); });
   }
