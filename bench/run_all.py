@@ -3,7 +3,7 @@ bench/results/; then bench/results/summary.json with the machine and the headlin
 
     python -m bench.run_all            # the full set (`make bench`)
     python -m bench.run_all --quick    # a smoke run: shorter runs, smaller sizes
-    python -m bench.run_all --only e2e,throughput,cascade,matching,relevance,cpv_suggest,scale
+    python -m bench.run_all --only order_page,scale   # some of them (names: see --only)
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ async def bounded(run: Any, seconds: float, name: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a fast smoke run")
-    ap.add_argument("--only", default="matching,relevance,cpv_suggest,throughput,cascade,e2e,scale")
+    ap.add_argument(
+        "--only", default="matching,relevance,cpv_suggest,throughput,cascade,e2e,order_page,scale"
+    )
     ap.add_argument("--runs", type=int, default=3, help="runs per end-to-end rate (>= 3)")
     args = ap.parse_args(argv)
     only = {x.strip() for x in args.only.split(",")}
@@ -117,6 +119,18 @@ def main(argv: list[str] | None = None) -> int:
                     for r in res["rates"]
                 ]
             }
+
+    if "order_page" in only:
+        from bench.bench_order_page import run as order_page
+        from bench.bench_order_page import table as order_page_table
+
+        res = asyncio.run(
+            bounded(order_page([30, 300, 3000], 50 if args.quick else 200), 600, "order_page")
+        )
+        if "timed_out" not in res:
+            print(order_page_table(res), flush=True)
+            write_json("order_page", res)
+        summary["order_page"] = res
 
     if "scale" in only:
         # Seeds each size once (cached in its databases); later runs only measure.
