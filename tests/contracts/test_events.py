@@ -138,6 +138,13 @@ SAMPLES: list[ev.Payload] = [
         reasons=[REASON],
         triggered_by="a1",
     ),
+    ev.OcdsReleased(
+        need_id="n1",
+        ocid="ocds-abc123-n1",
+        release_id="n1-v1",
+        date=NOW,
+        release={"ocid": "ocds-abc123-n1", "id": "n1-v1", "tag": ["planning"]},
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -108,13 +109,24 @@ class Needs:
         return found
 
 
-@pytest.fixture(scope="module")
-async def needs_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Needs]:
+@contextlib.asynccontextmanager
+async def running_needs(
+    tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[Needs]:
+    """A needs service process of its own (topics under a fresh prefix), healthy."""
     prefix = unique("t")
-    handle = start_service("needs", tmp_path_factory.mktemp("needs"), topic_prefix=prefix)
+    handle = start_service(
+        "needs", tmp_path_factory.mktemp("needs"), topic_prefix=prefix, extra_env=extra_env
+    )
     try:
         await wait_healthy(handle)
         async with httpx.AsyncClient(base_url=handle.url, timeout=15) as client:
             yield Needs(handle, prefix, client, setting("KAFKA_BOOTSTRAP_SERVERS"))
     finally:
         handle.process.stop()
+
+
+@pytest.fixture(scope="module")
+async def needs_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Needs]:
+    async with running_needs(tmp_path_factory) as needs:
+        yield needs

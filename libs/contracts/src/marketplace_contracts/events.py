@@ -328,6 +328,27 @@ class ScalingOpportunity(Payload):
         return self.buyer_org
 
 
+# --- open data --------------------------------------------------------------------------
+
+
+class OcdsReleased(Payload):
+    """An Open Contracting (OCDS 1.1) release of a published need, as the needs service
+    built it when the need changed: integrators mirror the `ocds` topic, and the needs
+    service keeps the releases it serves as open data from it."""
+
+    event_type: ClassVar[str] = "ocds.released.v1"
+    topic: ClassVar[str] = "ocds"
+
+    need_id: str
+    ocid: str = Field(description="the configured OCDS prefix and the need's id")
+    release_id: str = Field(description="unique within the ocid; a replay repeats it")
+    date: datetime
+    release: dict[str, Any] = Field(description="the OCDS release, valid against 1.1.5")
+
+    def partition_key(self) -> str:
+        return self.need_id
+
+
 PAYLOAD_TYPES: tuple[type[Payload], ...] = (
     NeedPublished,
     NeedUpdated,
@@ -343,6 +364,7 @@ PAYLOAD_TYPES: tuple[type[Payload], ...] = (
     MatchFound,
     AlertRaised,
     ScalingOpportunity,
+    OcdsReleased,
 )
 EVENT_TYPES: dict[str, type[Payload]] = {p.event_type: p for p in PAYLOAD_TYPES}
 

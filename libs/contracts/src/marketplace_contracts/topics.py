@@ -40,6 +40,8 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec("matches", "need_id", False, "match.found events from matching"),
     TopicSpec("alerts", "supplier_org", False, "alert.raised events from matching"),
     TopicSpec("scaling", "buyer_org", False, "scaling.opportunity events from matching"),
+    # Open data: kept without time limit, so that a new mirror can read every release.
+    TopicSpec("ocds", "need_id", False, "ocds.released events: OCDS releases of needs", True),
 )
 SPECS_BY_NAME = {spec.name: spec for spec in TOPIC_SPECS}
 
@@ -85,6 +87,10 @@ class Topics:
     @property
     def scaling(self) -> str:
         return self.name("scaling")
+
+    @property
+    def ocds(self) -> str:
+        return self.name("ocds")
 
     def all_with_specs(self) -> list[tuple[str, TopicSpec]]:
         """Every topic and its dead-letter twin, with the spec that shapes it."""

@@ -84,7 +84,7 @@ class OrgOrder:
             head = await self._head(org)
             by_chunk: dict[int, list[tuple[str, datetime]]] = {}
             for entry in entries:
-                by_chunk.setdefault(_chunk_of(head, _ms(entry[1])), []).append(entry)
+                by_chunk.setdefault(_chunk_of(head, order_ts(entry[1])), []).append(entry)
             known: dict[int, list[Document]] = {}
             touched: list[Document] = []
             for number in sorted(n for n in by_chunk if n < head["last"]):
@@ -163,11 +163,11 @@ class OrgOrder:
                 await self._write_chunk(org, head["last"], refs)
                 known[head["last"]] = refs
                 head["last"] += 1
-                head["firsts"].append(_ms(created_at))
+                head["firsts"].append(order_ts(created_at))
                 head["unread"].append(0)
                 refs = []
             if not head["firsts"]:
-                head["firsts"].append(_ms(created_at))
+                head["firsts"].append(order_ts(created_at))
             ref = _ref(entry_id, created_at, entry_id in read, cards.get(entry_id))
             refs.append(ref)
             touched.append(ref)
@@ -270,7 +270,7 @@ class OrgOrder:
         """Mark the entry's reference read, with its card as it is now if given."""
         async with document_lock(self.collection, _head_id(org)):
             head = await self._head(org)
-            number = _chunk_of(head, _ms(created_at))
+            number = _chunk_of(head, order_ts(created_at))
             chunk = await self._chunk(org, number)
             for ref in chunk["refs"]:
                 if ref["i"] == entry_id and not ref["r"]:
@@ -292,7 +292,7 @@ class OrgOrder:
             head = await self.collection.find_one({"_id": _head_id(org)})
             if head is None:
                 return False
-            number = _chunk_of(head, _ms(created_at))
+            number = _chunk_of(head, order_ts(created_at))
             refs: list[Document] = (await self._chunk(org, number))["refs"]
             if not any(ref["i"] == entry_id for ref in refs):
                 return False
@@ -471,7 +471,7 @@ def _ref(
     entry_id: str, created_at: datetime, read: bool = False, card: Document | None = None
 ) -> Document:
     # In milliseconds, as the database stores times: a reference and its entry agree.
-    ref: Document = {"i": entry_id, "t": _ms(created_at), "r": read}
+    ref: Document = {"i": entry_id, "t": order_ts(created_at), "r": read}
     if card is not None:
         ref["c"] = card
     return ref
@@ -489,7 +489,8 @@ def renew_cards(refs: list[Document], cards: Mapping[str, Document]) -> bool:
     return changed
 
 
-def _ms(at: datetime) -> float:
+def order_ts(at: datetime) -> float:
+    """The time a reference is ordered by: to the millisecond, as the database keeps it."""
     return at.replace(microsecond=at.microsecond // 1000 * 1000).timestamp()
 
 

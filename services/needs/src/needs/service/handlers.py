@@ -3,7 +3,7 @@ events in one write, then hand the events to the relay so they are on Kafka on r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -73,9 +73,13 @@ class NeedsService:
         adoptions: AdoptionsRepository,
         relay: OutboxRelay,
         listing: NeedListing,
+        *,
         clock: Callable[[], datetime] = utc_now,
+        release_of: Callable[[Need, list[Payload]], Awaitable[Payload | None]] | None = None,
     ) -> None:
         self.needs = needs
+        # The open-data release of a change (OCDS), written with the change's own events.
+        self.release_of = release_of
         self.adoptions = adoptions
         self.relay = relay
         self.listing = listing
@@ -157,6 +161,9 @@ class NeedsService:
             need, rev = found
             result = change(need)
             events = list(need.pending)
+            release = await self.release_of(need, events) if events and self.release_of else None
+            if release is not None:
+                need.pending.append(release)
             await self.needs.save(need, rev)
             return need, result, events
 
