@@ -389,3 +389,18 @@ def test_an_unknown_tag_is_refused_with_the_tags_listed() -> None:
     )
     assert result.exit_code != 0
     assert "grön" in result.output and "sustainability (Hållbarhet)" in result.output
+
+
+def test_help_shows_flags_without_a_type_and_lists_the_phases() -> None:
+    root = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert root.exit_code == 0, root.output
+    (json_line,) = [line for line in root.output.splitlines() if "--json" in line]
+    assert "<bool>" not in json_line and "print JSON" in json_line
+    listing = runner.invoke(app, ["needs", "list", "--help"], env={"COLUMNS": "200"})
+    assert listing.exit_code == 0, listing.output
+    assert "hypothesis, validation, co-creation, procurement, implementation, scaling" in (
+        listing.output
+    )
+    assert not [
+        line for line in listing.output.splitlines() if "--mine" in line and "<bool>" in line
+    ]

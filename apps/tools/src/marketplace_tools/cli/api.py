@@ -308,10 +308,12 @@ def needs_cosign(
 @reports_errors
 def needs_list(  # noqa: PLR0917 - typer options
     ctx: typer.Context,
-    mine: Annotated[bool, typer.Option(help="your organisation's needs, drafts included")] = False,
+    mine: Annotated[
+        bool, typer.Option(metavar="", help="your organisation's needs, drafts included")
+    ] = False,
     cpv: Annotated[str | None, typer.Option(help="CPV prefix or code")] = None,
     region: Annotated[str | None, typer.Option(help="municipality, county, NUTS or SE")] = None,
-    phase: Annotated[str | None, typer.Option()] = None,
+    phase: Annotated[str | None, typer.Option(help="one of " + ", ".join(PHASES))] = None,
     q: Annotated[str | None, typer.Option("--q", "-q", help="text search")] = None,
     cursor: Annotated[str | None, typer.Option(help="the next page, as printed")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
@@ -529,7 +531,9 @@ def subscribe(
     ] = None,
     region: Annotated[list[str] | None, typer.Option(help='"1780", "17" or "SE"; repeat')] = None,
     keyword: Annotated[list[str] | None, typer.Option(help="a keyword; repeat")] = None,
-    phase: Annotated[list[str] | None, typer.Option(help="a need phase; repeat")] = None,
+    phase: Annotated[
+        list[str] | None, typer.Option(help="a need phase: " + ", ".join(PHASES) + "; repeat")
+    ] = None,
 ) -> None:
     """Subscribe (as a supplier) to needs by CPV, region, keyword and phase."""
     c = cfg(ctx)
@@ -575,7 +579,7 @@ def inbox_target(c: Config, service: str | None) -> tuple[ServiceName, Role]:
 def inbox_list(
     ctx: typer.Context,
     service: InboxService = None,
-    unread: Annotated[bool, typer.Option(help="only unread entries")] = False,
+    unread: Annotated[bool, typer.Option(metavar="", help="only unread entries")] = False,
     cursor: Annotated[str | None, typer.Option(help="the next page, as printed")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
 ) -> None:

@@ -48,7 +48,10 @@ def _root(  # noqa: PLR0917 - typer options
     municipality: Annotated[
         str | None, typer.Option(help="municipality code for that token and for new needs")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+    # metavar "": a flag takes no value, so its help shows no type
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="print JSON instead of tables")
+    ] = False,
     timeout: Annotated[float, typer.Option(help="HTTP timeout in seconds")] = 10.0,
     lang: Annotated[
         str | None,

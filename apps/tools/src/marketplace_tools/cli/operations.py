@@ -167,7 +167,9 @@ async def tail(
 def events_tail(  # noqa: PLR0917 - typer options
     ctx: typer.Context,
     topic: Annotated[str, typer.Argument(help="needs, solutions, ..., needs.dlq, or a full name")],
-    from_beginning: Annotated[bool, typer.Option(help="read from the oldest record")] = False,
+    from_beginning: Annotated[
+        bool, typer.Option(metavar="", help="read from the oldest record")
+    ] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="stop after this many events")] = None,
     idle_timeout: Annotated[
         float | None, typer.Option(help="stop after this many seconds without an event")
@@ -301,7 +303,9 @@ def status(
     ctx: typer.Context,
     bootstrap: Bootstrap = None,
     prefix: Prefix = None,
-    lag: Annotated[bool, typer.Option(help="also show the consumer groups' lag")] = True,
+    lag: Annotated[
+        bool, typer.Option(metavar="", help="also show the consumer groups' lag")
+    ] = True,
 ) -> None:
     """The services' health, consumer lag per group, and matching's index sizes.
 
