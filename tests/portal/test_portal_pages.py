@@ -81,6 +81,12 @@ def test_supplier_manages_solutions_subscriptions_and_webhooks(
     nav(page, "Mina lösningar")
     check_page(page, "supplier-solutions-empty")
     page.get_by_role("link", name="Ny lösning").click()
+    # Sent empty (past the browser's own checks): each field says what it lacks.
+    page.eval_on_selector("main form", "form => { form.noValidate = true; }")
+    page.get_by_role("button", name="Spara").click()
+    for said in ("Ange lösningens namn.", "Beskriv lösningen.", "Välj minst en CPV-kod."):
+        expect(page.locator("main")).to_contain_text(said)
+    expect(page.locator("main")).to_contain_text("Välj minst ett område.")
     page.get_by_label("Namn").fill("Digital ledsagning")
     page.get_by_label("Beskrivning").fill("Trygg digital ledsagning för personer som behöver stöd.")
     pick_cpv(page, "853", "85300000")

@@ -339,3 +339,46 @@ def test_a_new_need_starts_in_the_buyers_own_municipality() -> None:
     chosen = form.split('id="municipality_code"')[1].split("</select>")[0]
     assert 'value="1780" selected' in chosen
     assert chosen.count("selected") == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        (
+            "sv",
+            {
+                "name": "Ange lösningens namn.",
+                "description": "Beskriv lösningen.",
+                "cpv_codes": "Välj minst en CPV-kod.",
+                "regions": "Välj minst ett område.",
+                "maturity": "Välj mognad.",
+            },
+        ),
+        (
+            "en",
+            {
+                "name": "Enter the solution's name.",
+                "description": "Describe the solution.",
+                "cpv_codes": "Choose at least one CPV code.",
+                "regions": "Choose at least one area.",
+                "maturity": "Choose a maturity.",
+            },
+        ),
+    ],
+)
+def test_an_empty_solution_form_names_each_missing_field(lang: str, said: dict[str, str]) -> None:
+    # As the suppliers service answers an empty form (tests/suppliers/test_service.py), and
+    # as its rules answer a blank name sent on an edit.
+    too_short = "String should have at least 1 character"
+    no_items = "List should have at least 1 item after validation, not 0"
+    refused = [
+        {"field": "name", "rule": "string_too_short", "message": too_short},
+        {"field": "description", "rule": "string_too_short", "message": too_short},
+        {"field": "cpv_codes", "rule": "too_short", "message": no_items},
+        {"field": "regions", "rule": "too_short", "message": no_items},
+        {"field": "maturity", "rule": "missing", "message": "Field required"},
+    ]
+    t = Translator(lang)  # type: ignore[arg-type]
+    assert t.field_errors(refused) == said
+    blank = [{"field": "name", "rule": "invalid", "message": "must not be empty"}]
+    assert t.field_errors(blank) == {"name": said["name"]}

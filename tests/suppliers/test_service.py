@@ -42,6 +42,18 @@ async def test_solution_lifecycle_emits_versioned_events(
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cpv_codes.0"
     bad = await client.patch(f"/v1/solutions/{sid}", json={"maturity": "x"}, headers=auth(org))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "maturity"
+    # An empty form: every missing field in one answer, so a form can mark each of them.
+    empty = {"name": " ", "description": "", "cpv_codes": [], "regions": []}
+    bad = await client.post("/v1/solutions", json=empty, headers=auth(org))
+    assert bad.status_code == 422
+    refused = {(e["field"], e["rule"]) for e in bad.json()["errors"]}
+    assert refused == {
+        ("name", "string_too_short"),
+        ("description", "string_too_short"),
+        ("cpv_codes", "too_short"),
+        ("regions", "too_short"),
+        ("maturity", "missing"),
+    }
 
     retired = await client.delete(f"/v1/solutions/{sid}", headers=auth(org))
     assert retired.status_code == 200 and retired.json()["status"] == "retired"

@@ -367,6 +367,8 @@ def _refusal(error: Mapping[str, Any]) -> str:
     if rule in _LONG_RULES:
         return "long"
     message = str(error.get("message", "")).lower()
+    if message.startswith(("must not be empty", "needs at least")):
+        return "empty"
     if message.startswith(("unknown", "no ")):
         return "unknown"
     if message.startswith("malformed"):

@@ -19,7 +19,7 @@ MY_SOLUTIONS_PAGE = 50  # the services page by cursor (`next`): items per page
 
 
 def solution_body(form: FormData) -> dict[str, Any]:
-    return {
+    body = {
         "name": field(form, "name"),
         "description": field(form, "description"),
         "cpv_codes": joined_lists(form.getlist("cpv_codes")),
@@ -29,6 +29,9 @@ def solution_body(form: FormData) -> dict[str, Any]:
         "price_model": field(form, "price_model") or None,
         "languages": split_list(field(form, "languages")),
     }
+    if not body["maturity"]:
+        del body["maturity"]  # not chosen: the API names it as missing ("Choose a maturity")
+    return body
 
 
 def solution_values(form: FormData, body: dict[str, Any]) -> dict[str, Any]:

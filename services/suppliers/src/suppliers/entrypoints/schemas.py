@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from marketplace_contracts.events import Maturity, Phase
 
-from ..domain.catalogue import UPDATABLE
+from ..domain.catalogue import DESCRIPTION_MAX, LIST_MAX, NAME_MAX, UPDATABLE
 
 # --- examples ------------------------------------------------------------------------------
 
@@ -216,10 +216,18 @@ class SolutionIn(BaseModel):
         },
     )
 
-    name: str
-    description: str
-    cpv_codes: list[str] = Field(description='"80500000" or "80500000-9"')
-    regions: list[str] = Field(description=REGIONS_HELP)
+    # The domain's rules again, so that every missing field is named in one answer (a
+    # form shows each beside its field) rather than the first the domain meets.
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)
+    ]
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX)
+    ]
+    cpv_codes: list[str] = Field(
+        min_length=1, max_length=LIST_MAX, description='"80500000" or "80500000-9"'
+    )
+    regions: list[str] = Field(min_length=1, max_length=LIST_MAX, description=REGIONS_HELP)
     maturity: Maturity
     tags: list[str] = []
     price_model: str | None = None
