@@ -30,7 +30,9 @@ from tests.support.infra import start_ferretdb, wait_for_port, wait_healthy
 pytestmark = [pytest.mark.infra, pytest.mark.timeout(1800 if FULL else 300)]
 
 OUTAGE_S = 20.0 if FULL else 8.0
-TOPICS = ("needs", "solutions", "subscriptions", "adoptions", "matches", "alerts", "scaling")
+TOPICS = (
+    "needs", "solutions", "subscriptions", "adoptions", "matches", "alerts", "scaling", "ocds"
+)  # fmt: skip
 # Which services consume each topic (services/*/src/*/entrypoints/consumers.py).
 CONSUMERS = {
     "needs": ("matching",),
@@ -40,6 +42,7 @@ CONSUMERS = {
     "matches": ("needs", "suppliers"),
     "alerts": ("suppliers",),
     "scaling": ("needs",),
+    "ocds": ("needs",),
 }
 SCHEMA_TYPES = {
     "needs": "need.published.v1",
@@ -49,6 +52,7 @@ SCHEMA_TYPES = {
     "matches": "match.found.v1",
     "alerts": "alert.raised.v1",
     "scaling": "scaling.opportunity.v1",
+    "ocds": "ocds.released.v1",
 }
 
 
@@ -356,7 +360,8 @@ async def test_poison_messages_reach_the_dead_letters_and_the_stream_goes_on(
         assert len(by_consumer) == len(CONSUMERS[topic]), by_consumer
 
     tally = await finish(
-        "poison (invalid JSON, unknown type, schema violation) on every partition of all 7 topics",
+        "poison (invalid JSON, unknown type, schema violation) on every partition of all "
+        f"{len(TOPICS)} topics",
         stack,
         stream,
         [started],
