@@ -568,6 +568,10 @@ class Demo:
         for name in ("needs", "suppliers", "matching"):
             base = getattr(self.endpoints, name)
             console.print(f"  {name:<10} {base}   OpenAPI {base}/docs   AsyncAPI {base}/asyncapi")
+        console.print(
+            f"  {'open data':<10} {self.endpoints.needs}/v1/ocds/releases   "
+            "every published need as OCDS releases, no token"
+        )
         portal = os.environ.get("MARKETPLACE_PORTAL_URL") or (
             f"http://127.0.0.1:{os.environ.get('PORTAL_PORT', '8000')}"
         )
