@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-import jwt
-
 Role = Literal["buyer", "supplier", "admin"]
 ROLES: tuple[Role, ...] = ("buyer", "supplier", "admin")
 ALGORITHM = "HS256"
@@ -53,11 +51,15 @@ def mint_token(
     }
     if municipality_code:
         claims["municipality_code"] = municipality_code
+    import jwt  # here: PyJWT's import is a tenth of the CLI's start, and most commands sign none
+
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def verify_token(token: str, secret: str, issuer: str = "marketplace") -> Principal:
     """Raises `jwt.PyJWTError` for a bad signature, expiry, algorithm or missing claim."""
+    import jwt
+
     claims = jwt.decode(
         token,
         secret,

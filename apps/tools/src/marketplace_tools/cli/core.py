@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
-import jwt
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -118,6 +117,8 @@ class Config:
     def token_role(self) -> str | None:
         """The role the calls will carry (read from the token, not verified here)."""
         if self.token:
+            import jwt  # only when a token is given: its import slows every start
+
             try:
                 claims = jwt.decode(self.token, options={"verify_signature": False})
             except jwt.PyJWTError:
