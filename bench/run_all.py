@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a fast smoke run")
     ap.add_argument(
-        "--only", default="matching,relevance,cpv_suggest,throughput,cascade,e2e,order_page,scale"
+        "--only",
+        default="matching,relevance,cpv_suggest,throughput,cascade,e2e,order_page,ocds,scale",
     )
     ap.add_argument("--runs", type=int, default=3, help="runs per end-to-end rate (>= 3)")
     args = ap.parse_args(argv)
@@ -131,6 +132,18 @@ def main(argv: list[str] | None = None) -> int:
             print(order_page_table(res), flush=True)
             write_json("order_page", res)
         summary["order_page"] = res
+
+    if "ocds" in only:
+        from bench.bench_ocds import run as ocds
+        from bench.bench_ocds import table as ocds_table
+
+        # Seeds each size once (kept in its database); later runs only measure.
+        sizes = [1000, 10000] if args.quick else [1000, 100000]
+        res = asyncio.run(bounded(ocds(sizes, 20 if args.quick else 50, False), 1800, "ocds"))
+        if "timed_out" not in res:
+            print(ocds_table(res), flush=True)
+            write_json("ocds", res)
+        summary["ocds"] = res
 
     if "scale" in only:
         # Seeds each size once (cached in its databases); later runs only measure.
