@@ -55,7 +55,7 @@ unit: bootstrap
 	$(UV) run pytest -m "not infra" $(PYTEST_ARGS)
 
 demo: up
-	@$(WITH_INFRA) $(UV) run python -m marketplace_tools.demo
+	@$(WITH_INFRA) $(UV) run python -m marketplace_tools.demo $(if $(PACE),--pace $(PACE))
 
 bench: infra
 	$(WITH_INFRA) $(UV) run python -m bench.run_all

@@ -1,10 +1,12 @@
-"""The seed scenario, short form, against the real stack: three service processes, real
-Kafka and the real database. Then the databases are checked: every expected inbox entry
-exists exactly once, with its reasons."""
+"""The whole seed scenario at `--pace 0`, against the real stack: three service processes,
+real Kafka and the real database. Then the databases are checked: each case of the source
+document stands where the document reports it, and every inbox entry exists exactly once,
+with its reasons."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -14,13 +16,13 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from marketplace_tools.demo import SCALING_BUYERS, SHORT_BUYERS
+from marketplace_tools.demo import PRACTICES, SCALING_BUYERS
 from tests.support.infra import ROOT, start_service, wait_healthy
 
 pytestmark = pytest.mark.infra
 
 
-async def test_the_short_scenario_reaches_every_inbox_exactly_once(
+async def test_the_whole_scenario_brings_each_case_to_its_stage_exactly_once(
     tmp_path: Path, topic_prefix: str, mongo_client: AsyncMongoClient[dict[str, Any]]
 ) -> None:
     handles = {
@@ -32,9 +34,8 @@ async def test_the_short_scenario_reaches_every_inbox_exactly_once(
             await wait_healthy(handle)
         env = dict(os.environ)
         env.update({f"MARKETPLACE_{name.upper()}_URL": h.url for name, h in handles.items()})
-        env["MARKETPLACE_DEMO"] = "short"
         demo = subprocess.run(
-            [sys.executable, "-m", "marketplace_tools.demo"],
+            [sys.executable, "-m", "marketplace_tools.demo", "--pace", "0"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -44,7 +45,10 @@ async def test_the_short_scenario_reaches_every_inbox_exactly_once(
         )
         assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
         assert "Summary" in demo.stdout
-        assert "ViroteaED is used by 6 organisations" in demo.stdout.replace("\n", " ")
+        out = demo.stdout.replace("\n", " ")
+        assert "ViroteaED is used by 27 organisations" in out
+        assert "implementation to the last" in out
+        assert not re.search(r"\b1 (organisations|matches|alerts|buyers|needs)\b", out), out
     finally:
         for handle in handles.values():
             handle.process.stop()
@@ -54,8 +58,8 @@ async def test_the_short_scenario_reaches_every_inbox_exactly_once(
 
     vr = await suppliers_db["solutions"].find_one({"name": {"$regex": "^ViroteaED"}})
     assert vr is not None
-    assert vr["adoption_count"] == 1 + SHORT_BUYERS
-    assert len({d["buyer_org"] for d in vr["deployments"]}) == 1 + SHORT_BUYERS
+    assert vr["adoption_count"] == 1 + len(SCALING_BUYERS)
+    assert len({d["buyer_org"] for d in vr["deployments"]}) == 1 + len(SCALING_BUYERS)
 
     buyer_entries = [e async for e in needs_db["inbox"].find({})]
     per_pair = Counter(
@@ -71,7 +75,7 @@ async def test_the_short_scenario_reaches_every_inbox_exactly_once(
         for e in buyer_entries
         if e["kind"] == "scaling" and e["solution_id"] == vr["_id"]
     }
-    expected = {org for org, _, _ in SCALING_BUYERS[:SHORT_BUYERS]}
+    expected = {org for org, _, _ in SCALING_BUYERS}
     assert expected <= scaled, f"no scaling opportunity for {expected - scaled}"
     assert "karlstad" not in scaled, "the adopting buyer is never told about its own choice"
 
@@ -98,3 +102,48 @@ async def test_the_short_scenario_reaches_every_inbox_exactly_once(
     ]
     assert len(virotea_alerts) == 1, "one alert per subscription and need"
     assert virotea_alerts[0]["data"]["phase"] == "validation"
+
+    async def need(title: str) -> dict[str, Any]:
+        found = await needs_db["needs"].find_one({"title": title})
+        assert found is not None, title
+        return found
+
+    async def solution(name: str) -> dict[str, Any]:
+        found = await suppliers_db["solutions"].find_one({"name": name})
+        assert found is not None, name
+        return found
+
+    # Each case where the source document reports it.
+    assert (await need("VR-utbildning för vårdpersonal"))["phase"] == "scaling"
+    escort = await need("Digital ledsagning för personer med funktionsnedsättning")
+    assert escort["phase"] == "scaling"
+    escort_users = {d["buyer_org"] for d in (await solution("Digital ledsagning"))["deployments"]}
+    assert escort_users == {"karlstad", "kristinehamn", "arvika"}, "the first two others joined"
+    portal = await need("Digital medborgarportal")
+    assert portal["phase"] == "implementation"
+    assert [i["solution_id"] for i in portal["implementations"]] == [
+        (await solution("Medborgarportal för e-tjänster"))["_id"]
+    ]
+    purchasing = await need("Hållbar handling: hållbara inköp i hela kommunen")
+    assert purchasing["phase"] == "procurement"
+    alerted_at = {
+        e["supplier_org"].rsplit("-", 1)[0]: e["data"]["phase"]
+        for e in supplier_entries
+        if e["kind"] == "alert.raised" and e["need_id"] == purchasing["_id"]
+    }
+    assert alerted_at == {"hallbarhandel": "validation", "klimatdata": "co-creation"}
+
+    # Each practice's requirement finds the supplier that meets it, not the other two.
+    practice_suppliers = {(await solution(body["name"]))["_id"]: tag for tag, *_, body in PRACTICES}
+    for tag, org, _, need_body, _, _ in PRACTICES:
+        asked = await need(need_body["title"])
+        assert asked["tags"] == [tag]
+        found = {
+            e["solution_id"]: e
+            for e in buyer_entries
+            if e["kind"] == "match" and e["need_id"] == asked["_id"]
+        }
+        fitting = [s for s, t in practice_suppliers.items() if t == tag]
+        assert set(found) & set(practice_suppliers) == set(fitting), (org, tag)
+        codes = {r.get("code") for r in found[fitting[0]]["reasons"]}
+        assert "tags.shared" in codes, codes

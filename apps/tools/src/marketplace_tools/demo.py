@@ -1,21 +1,35 @@
-"""`make demo`: the seed scenario, played through the public HTTP APIs only.
+"""`make demo`: the source document's story, played through the public HTTP APIs only.
 
-Karlstad's VR training for care staff goes from a hypothesis to an implementation and then
-scales to 26 more public buyers, as in the source document; Karlstad's digital escort,
-Hammarö's citizen portal, Helsingborg's sustainable purchasing and a need asking for a
-social enterprise and gender-equal delivery follow. `MARKETPLACE_DEMO=short` plays a shorter
-form (used by CI and the end-to-end test).
+The four procurements the document reports, each to the stage it reports, with the phase
+moves and their reasons:
+
+- VR training for care staff (Karlstad, 2022): implemented, then scaled to 26 more buyers;
+- digital escort (Karlstad, 2024): implemented, the first two other buyers joining;
+- digital citizen portal (Hammarö, 2024): implemented;
+- Hållbar handling (Helsingborg, 2024-25): in procurement, suppliers alerted at validation
+  and at co-creation;
+
+and its three procurement practices (a work-integrating social enterprise, gender-equal
+procurement, on-site follow-up of vehicles, payrolls and working conditions), each a need
+whose requirement tag finds the supplier that meets it and not the other two.
+
+`--pace` is the pause between steps, for reading (`0`: as fast as the services go). The
+summary reads what the services stored: each case's phase, the organisations using its
+solution, its matches, alerts and scaling opportunities, and the time from the VR
+implementation to the last scaling opportunity stored, apart from the time spent joining.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
 import time
 import uuid
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -23,12 +37,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from marketplace_contracts.wording import organisations
+from marketplace_contracts.wording import (
+    PHASE_NAMES,
+    name_of,
+    organisations,
+    place,
+    render_reason,
+)
 from marketplace_platform.settings import ServiceSettings
 from marketplace_platform.tokens import Role, mint_token
 
 # A wide console even without a terminal (make demo in CI), so timeline lines stay whole.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+DEFAULT_PACE = 0.25
 
 # The 26 further organisations of the VR case: (org id, municipality code, how it joins).
 # "own" publishes a need of its own first; "cosign" says "we have this need too" on Karlstad's.
@@ -60,7 +82,6 @@ SCALING_BUYERS: list[tuple[str, str, str]] = [
     ("gavle", "2180", "own"),
     ("region-varmland", "17", "cosign"),
 ]
-SHORT_BUYERS = 5
 
 OWN_NEED_TEXTS = [
     (
@@ -80,6 +101,83 @@ OWN_NEED_TEXTS = [
     ),
 ]
 
+# The source document's practices: (tag, buyer, municipality, need, supplier, solution).
+# Each practice is asked for in the trade where the document's examples use it, and each
+# supplier meets one practice: the tag is what the buyer requires and the reason names it.
+PRACTICES: list[tuple[str, str, str, dict[str, Any], str, dict[str, Any]]] = [
+    (
+        "social-enterprise",
+        "kil",
+        "1715",
+        {
+            "title": "Städtjänster i samverkan med arbetsintegrerande sociala företag",
+            "problem": "Vi upphandlar lokalvård och städning av kommunens lokaler och kräver "
+            "att leverantören samverkar med ett arbetsintegrerande socialt företag, så att "
+            "personer långt från arbetsmarknaden får jobb.",
+            "cpv_codes": ["90910000-9"],
+        },
+        "stadkooperativet",
+        {
+            "name": "Lokalvård och städning med arbetsintegrerande socialt företag",
+            "description": "Städning och lokalvård av kontor, skolor och förskolor, utförd "
+            "tillsammans med ett arbetsintegrerande socialt företag som anställer personer "
+            "långt från arbetsmarknaden.",
+            "cpv_codes": ["90910000-9"],
+            "regions": ["17"],
+            "maturity": "market-ready",
+        },
+    ),
+    (
+        "gender-equality",
+        "harnosand",
+        "2280",
+        {
+            "title": "Jämställd väghållning",
+            "problem": "Väghållning är en bransch med ojämn könsfördelning. Vi ställer krav "
+            "på och ger mervärde för entreprenörens jämställdhetsarbete: rekrytering, "
+            "arbetstider och arbetsmiljö som passar alla som arbetar på våra gator och vägar.",
+            "cpv_codes": ["45233141"],
+        },
+        "vagjamt",
+        {
+            "name": "Väghållning med jämställda arbetslag",
+            "description": "Underhåll av gator och vägar: lagning, beläggning och skötsel av "
+            "vägområden, med en plan för jämställda arbetslag: rekrytering av kvinnor, "
+            "arbetstider och arbetsmiljö som passar alla.",
+            "cpv_codes": ["45233141"],
+            "regions": ["SE"],
+            "maturity": "market-ready",
+        },
+    ),
+    (
+        "on-site-follow-up",
+        "sunne",
+        "1766",
+        {
+            "title": "Skolskjuts med uppföljning på plats",
+            "problem": "Vi upphandlar skolskjuts för elever på landsbygden och följer upp "
+            "avtalet på plats: kontroll av fordon samt lönelistor och arbetsvillkor för "
+            "förarna, skyddsutrustning inräknad.",
+            "cpv_codes": ["60130000"],
+        },
+        "skolresan",
+        {
+            "name": "Skolskjuts med öppen uppföljning",
+            "description": "Skolskjuts och anpassade persontransporter med buss och taxi. "
+            "Kunden kontrollerar på plats våra fordon, förarnas lönelistor, arbetsvillkor och "
+            "skyddsutrustning när den vill.",
+            "cpv_codes": ["60130000"],
+            "regions": ["SE"],
+            "maturity": "market-ready",
+        },
+    ),
+]
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 match", "3 matches": every count the demo prints."""
+    return f"{count} {one if count == 1 else many}"
+
 
 @dataclass
 class Endpoints:
@@ -98,29 +196,53 @@ class Endpoints:
 
 
 @dataclass
-class Tally:
-    started: float = field(default_factory=time.monotonic)
-    needs: int = 0
-    adoptions: int = 0
-    seen: Counter[str] = field(default_factory=Counter)
-    implemented_at: float | None = None
-    last_notification_at: float | None = None
+class Case:
+    """One procurement of the story: what the summary reads back from the services."""
+
+    title: str
+    lead: tuple[str, str]  # the buyer that drives it: (org, municipality)
+    need_ids: list[str] = field(default_factory=list)  # the lead's need first, then similar
+    solution_id: str | None = None
+    buyers: dict[str, str | None] = field(default_factory=dict)  # org -> municipality
+    suppliers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cascade:
+    """The VR case's scaling, from the services' own timestamps."""
+
+    buyers_told: int = 0
+    implementation_to_last_opportunity_s: float | None = None
+    joining_s: float | None = None
 
 
 class Demo:
-    def __init__(self, endpoints: Endpoints, short: bool) -> None:
+    def __init__(self, endpoints: Endpoints, pace: float) -> None:
         self.endpoints = endpoints
-        self.short = short
+        self.pace = pace
         self.run = uuid.uuid4().hex[:6]
         self.secret = ServiceSettings().jwt_secret.get_secret_value()
         self.http = httpx.AsyncClient(timeout=30)
-        self.tally = Tally()
-        self.seen_entries: set[str] = set()
+        self.started = time.monotonic()
+        self.cases: list[Case] = []
+        self.cascade = Cascade()
+        self.needs_published = 0
+        self.shown: set[str] = set()
 
     # -- plumbing -----------------------------------------------------------------------
 
+    def supplier(self, name: str) -> str:
+        """Suppliers are new in every run, so a second demo on the same stack starts clean."""
+        return f"{name}-{self.run}"
+
     def token(self, org: str, role: Role, municipality: str | None = None) -> str:
         return mint_token(self.secret, org=org, role=role, municipality_code=municipality)
+
+    def buyer_token(self, org: str, municipality: str | None) -> str:
+        # A region or an agency has no municipality of its own.
+        return self.token(
+            org, "buyer", municipality if municipality and len(municipality) == 4 else None
+        )
 
     async def call(
         self, method: str, url: str, token: str, json: Any = None, expect: int = 200
@@ -132,131 +254,251 @@ class Demo:
             raise RuntimeError(f"{method} {url} -> {response.status_code}: {response.text}")
         return response.json() if response.content else None
 
-    def say(self, who: str, what: str, why: str = "") -> None:
-        at = time.monotonic() - self.tally.started
+    async def say(self, who: str, what: str, why: str = "") -> None:
+        """One step of the story, then the reading pause."""
+        at = time.monotonic() - self.started
         line = f"[dim]{at:6.1f}s[/dim]  [bold]{who:<20}[/bold] {what}"
         if why:
             line += f"\n{'':29}[dim]{why}[/dim]"
         console.print(line)
+        if self.pace > 0:
+            await asyncio.sleep(self.pace)
 
-    async def inbox(self, base: str, token: str) -> list[dict[str, Any]]:
-        body = await self.call("GET", f"{base}/v1/inbox", token)
+    async def inbox(self, base: str, token: str, limit: int = 20) -> list[dict[str, Any]]:
+        body = await self.call("GET", f"{base}/v1/inbox?limit={limit}", token)
         return list(body["items"])
 
+    async def whole_inbox(self, base: str, token: str) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            query = f"limit=500&cursor={cursor}" if cursor else "limit=500"
+            body = await self.call("GET", f"{base}/v1/inbox?{query}", token)
+            entries.extend(body["items"])
+            cursor = body.get("next")
+            if not cursor:
+                return entries
+
     async def wait_inbox(
-        self, base: str, token: str, predicate: Any, timeout: float = 60
+        self,
+        base: str,
+        token: str,
+        predicate: Callable[[dict[str, Any]], bool],
+        timeout: float = 60,
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for entry in await self.inbox(base, token):
                 if predicate(entry):
                     return entry
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.2)
         raise TimeoutError("the expected inbox entry did not arrive in time")
 
-    def note(self, entry: dict[str, Any], kind: str) -> bool:
-        key = f"{kind}/{entry['id']}"  # a match has one id in both the buyer's and
-        if key in self.seen_entries:  # the supplier's inbox
-            return False
-        self.seen_entries.add(key)
-        self.tally.seen[kind] += 1
-        self.tally.last_notification_at = time.monotonic()
-        return True
-
     @staticmethod
-    def why(entry: dict[str, Any]) -> str:
-        reasons = sorted(entry.get("reasons") or [], key=lambda r: -r["score"])
-        return "; ".join(r["detail"] for r in reasons[:3])
+    def why(reasons: list[dict[str, Any]] | None) -> str:
+        best = sorted(reasons or [], key=lambda r: -r["score"])[:3]
+        return "; ".join(render_reason(r, "en") for r in best)
 
     # -- actors -------------------------------------------------------------------------
 
-    async def publish_solution(self, supplier: str, body: dict[str, Any]) -> dict[str, Any]:
-        token = self.token(f"{supplier}-{self.run}", "supplier")
+    async def publish_solution(self, case: Case, name: str, body: dict[str, Any]) -> str:
+        org = self.supplier(name)
         solution = await self.call(
-            "POST", f"{self.endpoints.suppliers}/v1/solutions", token, body, expect=201
+            "POST",
+            f"{self.endpoints.suppliers}/v1/solutions",
+            self.token(org, "supplier"),
+            body,
+            expect=201,
         )
-        self.say(
-            supplier,
-            f"publishes solution [cyan]{body['name']}[/cyan]",
-            f"maturity {body['maturity']}, regions {', '.join(body['regions'])}",
+        case.suppliers.append(org)
+        regions = ", ".join(place(r, "en") for r in body["regions"])
+        await self.say(
+            name,
+            f"offers the solution [cyan]{body['name']}[/cyan]",
+            f"maturity {body['maturity']}, serves {regions}",
         )
-        return dict(solution)
+        return str(solution["id"])
 
-    async def subscribe(self, supplier: str, body: dict[str, Any]) -> None:
-        token = self.token(f"{supplier}-{self.run}", "supplier")
+    async def subscribe(self, case: Case, name: str, body: dict[str, Any], what: str) -> None:
+        org = self.supplier(name)
         await self.call(
-            "POST", f"{self.endpoints.suppliers}/v1/subscriptions", token, body, expect=201
+            "POST",
+            f"{self.endpoints.suppliers}/v1/subscriptions",
+            self.token(org, "supplier"),
+            body,
+            expect=201,
         )
-        self.say(supplier, "subscribes to needs", ", ".join(f"{k}={v}" for k, v in body.items()))
+        if org not in case.suppliers:
+            case.suppliers.append(org)
+        await self.say(name, "subscribes to needs", what)
 
-    async def draft_and_publish(
-        self, org: str, municipality: str, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        token = self.token(org, "buyer", municipality)
+    async def publish_need(
+        self, case: Case, org: str, municipality: str, body: dict[str, Any], *, quiet: bool = False
+    ) -> str:
+        token = self.buyer_token(org, municipality)
+        code = municipality if len(municipality) == 4 else case.lead[1]
         need = await self.call(
             "POST",
             f"{self.endpoints.needs}/v1/needs",
             token,
-            {**body, "municipality_code": municipality},
+            {**body, "municipality_code": code},
             expect=201,
         )
         await self.call("POST", f"{self.endpoints.needs}/v1/needs/{need['id']}/publish", token)
-        self.tally.needs += 1
-        self.say(org, f"publishes the need [cyan]{body['title']}[/cyan] as a hypothesis")
-        return dict(need)
+        self.needs_published += 1
+        case.need_ids.append(str(need["id"]))
+        case.buyers[org] = municipality
+        if not quiet:
+            await self.say(org, f"publishes the need [cyan]{body['title']}[/cyan] as a hypothesis")
+        return str(need["id"])
 
-    async def move(self, org: str, municipality: str, need_id: str, phase: str, why: str) -> None:
-        token = self.token(org, "buyer", municipality)
+    async def cosign(self, case: Case, org: str, municipality: str, *, quiet: bool = False) -> None:
         await self.call(
             "POST",
-            f"{self.endpoints.needs}/v1/needs/{need_id}/phase",
-            token,
+            f"{self.endpoints.needs}/v1/needs/{case.need_ids[0]}/cosign",
+            self.buyer_token(org, municipality),
+            {"municipality_code": municipality} if len(municipality) == 4 else {},
+        )
+        case.buyers[org] = municipality
+        if not quiet:
+            await self.say(org, "co-signs: we have this need too")
+
+    async def move(self, case: Case, phase: str, why: str) -> None:
+        org, municipality = case.lead
+        await self.call(
+            "POST",
+            f"{self.endpoints.needs}/v1/needs/{case.need_ids[0]}/phase",
+            self.buyer_token(org, municipality),
             {"phase": phase, "reason": why},
         )
-        self.say(org, f"moves the need to [magenta]{phase}[/magenta]", why)
+        await self.say(
+            org, f"moves the need to [magenta]{name_of(PHASE_NAMES, phase, 'en')}[/magenta]", why
+        )
 
-    async def supplier_notices(self, supplier: str, kind: str, need_id: str) -> None:
-        token = self.token(f"{supplier}-{self.run}", "supplier")
+    async def implement(self, case: Case, solution_name: str) -> datetime:
+        """The lead buyer records its implementation; when the needs service stored it."""
+        org, municipality = case.lead
+        token = self.buyer_token(org, municipality)
+        need_id = case.need_ids[0]
+        await self.call(
+            "POST",
+            f"{self.endpoints.needs}/v1/needs/{need_id}/implementation",
+            token,
+            {"solution_id": case.solution_id},
+            expect=201,
+        )
+        need = await self.call("GET", f"{self.endpoints.needs}/v1/needs/{need_id}", token)
+        await self.say(org, f"implements [cyan]{solution_name}[/cyan]: the first customer")
+        return datetime.fromisoformat(need["implementations"][-1]["at"])
+
+    async def supplier_notices(self, case: Case, name: str, kind: str) -> None:
+        need_id = case.need_ids[0]
         entry = await self.wait_inbox(
             self.endpoints.suppliers,
-            token,
+            self.token(self.supplier(name), "supplier"),
             lambda e: e["kind"] == kind and e.get("need_id") == need_id,
         )
-        if self.note(entry, kind):
-            label = "an alert" if kind == "alert.raised" else "a match"
-            data = entry.get("data") or {}
-            self.say(
-                supplier,
-                f"receives {label} for [cyan]{data.get('need_title')}[/cyan]",
-                self.why(data),
-            )
+        if f"{kind}/{entry['id']}" in self.shown:
+            return
+        self.shown.add(f"{kind}/{entry['id']}")
+        data = entry.get("data") or {}
+        label = "an alert" if kind == "alert.raised" else "a match"
+        await self.say(
+            name,
+            f"receives {label} for [cyan]{data.get('need_title')}[/cyan]",
+            self.why(data.get("reasons")),
+        )
 
     async def buyer_sees_match(
         self, org: str, municipality: str, need_id: str, solution_id: str
-    ) -> None:
-        token = self.token(org, "buyer", municipality)
+    ) -> dict[str, Any]:
         entry = await self.wait_inbox(
             self.endpoints.needs,
-            token,
+            self.buyer_token(org, municipality),
             lambda e: (
                 e["kind"] == "match"
                 and e.get("solution_id") == solution_id
                 and e.get("need_id") == need_id
             ),
         )
-        if self.note(entry, "match"):
-            self.say(
-                org,
-                f"sees the match [cyan]{entry['solution_name']}[/cyan] "
-                f"(score {entry['score']:.2f})",
-                self.why(entry),
+        await self.say(
+            org,
+            f"sees the match [cyan]{entry['solution_name']}[/cyan] (score {entry['score']:.2f})",
+            self.why(entry["reasons"]),
+        )
+        return entry
+
+    async def scaling_offers(self, case: Case, org: str) -> list[dict[str, Any]]:
+        entries = await self.inbox(self.endpoints.needs, self.buyer_token(org, case.buyers[org]))
+        return [
+            e for e in entries if e["kind"] == "scaling" and e["solution_id"] == case.solution_id
+        ]
+
+    async def wait_until_told(self, case: Case, orgs: list[str], timeout: float = 90) -> datetime:
+        """Every org holds a scaling opportunity for the case's solution; when the last one
+        was stored (the needs service's own timestamp)."""
+        told: dict[str, datetime] = {}
+        deadline = time.monotonic() + timeout
+        while len(told) < len(orgs) and time.monotonic() < deadline:
+            waiting = [o for o in orgs if o not in told]
+            found = await asyncio.gather(*(self.scaling_offers(case, o) for o in waiting))
+            for org, offers in zip(waiting, found, strict=True):
+                if offers:
+                    told[org] = min(datetime.fromisoformat(e["created_at"]) for e in offers)
+            if len(told) < len(orgs):
+                await asyncio.sleep(0.1)
+        if len(told) < len(orgs):
+            missing = ", ".join(sorted(set(orgs) - set(told)))
+            raise RuntimeError(f"no scaling opportunity reached: {missing}")
+        return max(told.values())
+
+    async def join(self, case: Case, org: str, own_need: str | None, solution_name: str) -> None:
+        """A buyer told of the solution adopts it, for its own need when it has one."""
+        municipality = case.buyers[org]
+        offers = await self.scaling_offers(case, org)
+        users = max((int(e.get("adoption_count") or 0) for e in offers), default=0)
+        adoption: dict[str, Any] = {"solution_id": case.solution_id}
+        if own_need:
+            adoption["need_id"] = own_need
+        if municipality and len(municipality) == 4:
+            adoption["municipality_code"] = municipality
+        await self.call(
+            "POST",
+            f"{self.endpoints.needs}/v1/adoptions",
+            self.buyer_token(org, municipality),
+            adoption,
+            expect=201,
+        )
+        await self.say(
+            org, f"is told {solution_name} is used by {organisations(users, 'en')}, and joins"
+        )
+
+    async def wait_adoption_count(self, solution_id: str, expected: int) -> int:
+        token = self.token("observer", "admin")
+        deadline = time.monotonic() + 60
+        count = 0
+        while time.monotonic() < deadline:
+            solution = await self.call(
+                "GET", f"{self.endpoints.suppliers}/v1/solutions/{solution_id}", token
             )
+            count = int(solution["adoption_count"])
+            if count >= expected:
+                return count
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"adoption count stayed at {count}, expected {expected}")
 
-    # -- the scenario -------------------------------------------------------------------
+    # -- the cases ----------------------------------------------------------------------
 
-    async def vr_case(self) -> None:  # noqa: PLR0915 - the scenario reads top to bottom
-        console.rule("Karlstad: VR training for care staff (2022)")
-        vr = await self.publish_solution(
+    def case(self, title: str, org: str, municipality: str) -> Case:
+        case = Case(title, (org, municipality))
+        self.cases.append(case)
+        console.rule(title)
+        return case
+
+    async def vr_case(self) -> None:
+        case = self.case("VR training for care staff (Karlstad, 2022)", "karlstad", "1780")
+        case.solution_id = await self.publish_solution(
+            case,
             "virotea",
             {
                 "name": "ViroteaED – VR-träning för vård och omsorg",
@@ -271,6 +513,7 @@ class Demo:
             },
         )
         await self.publish_solution(
+            case,
             "skogsvard",
             {
                 "name": "Snöröjning med eldrivna fordon",
@@ -281,9 +524,14 @@ class Demo:
                 "maturity": "market-ready",
             },
         )
-        await self.subscribe("virotea", {"cpv_prefixes": ["805"], "phases": ["validation"]})
-
-        need = await self.draft_and_publish(
+        await self.subscribe(
+            case,
+            "virotea",
+            {"cpv_prefixes": ["805"], "phases": ["validation"]},
+            "training services (CPV 805), when a need reaches validation",
+        )
+        need_id = await self.publish_need(
+            case,
             "karlstad",
             "1780",
             {
@@ -296,162 +544,118 @@ class Demo:
                 "tags": ["gender-equality"],
             },
         )
-        await self.buyer_sees_match("karlstad", "1780", need["id"], vr["id"])
-        await self.supplier_notices("virotea", "match.found", need["id"])
+        await self.buyer_sees_match("karlstad", "1780", need_id, case.solution_id)
+        await self.supplier_notices(case, "virotea", "match.found")
 
-        buyers = SCALING_BUYERS[:SHORT_BUYERS] if self.short else SCALING_BUYERS
         own_needs: dict[str, str] = {}
         with self.progress() as progress:
-            task = progress.add_task("other buyers state the same need", total=len(buyers))
-            for i, (org, municipality, how) in enumerate(buyers):
-                token = self.token(org, "buyer", municipality)
-                if how == "own" or len(municipality) != 4:
+            task = progress.add_task("other buyers state the same need", total=len(SCALING_BUYERS))
+            for i, (org, municipality, how) in enumerate(SCALING_BUYERS):
+                if how == "own":
                     title, problem = OWN_NEED_TEXTS[i % len(OWN_NEED_TEXTS)]
-                    code = municipality if len(municipality) == 4 else "1780"
-                    body = {
-                        "title": title,
-                        "problem": problem,
-                        "cpv_codes": ["80500000-9"],
-                        "municipality_code": code,
-                    }
-                    created = await self.call(
-                        "POST", f"{self.endpoints.needs}/v1/needs", token, body, expect=201
+                    body = {"title": title, "problem": problem, "cpv_codes": ["80500000-9"]}
+                    own_needs[org] = await self.publish_need(
+                        case, org, municipality, body, quiet=True
                     )
-                    await self.call(
-                        "POST", f"{self.endpoints.needs}/v1/needs/{created['id']}/publish", token
-                    )
-                    own_needs[org] = created["id"]
-                    self.tally.needs += 1
                 else:
-                    await self.call(
-                        "POST",
-                        f"{self.endpoints.needs}/v1/needs/{need['id']}/cosign",
-                        token,
-                        {"municipality_code": municipality},
-                    )
+                    await self.cosign(case, org, municipality, quiet=True)
                 progress.advance(task)
-        cosigners = sum(1 for _, _, how in buyers if how == "cosign")
-        self.say(
+        cosigners = len(SCALING_BUYERS) - len(own_needs)
+        await self.say(
             "marketplace",
-            f"{len(own_needs)} buyers published similar needs, {cosigners} co-signed Karlstad's",
+            f"{plural(len(own_needs), 'buyer', 'buyers')} published similar needs, "
+            f"{plural(cosigners, 'buyer', 'buyers')} co-signed Karlstad's",
         )
 
-        await self.move(
-            "karlstad",
-            "1780",
-            need["id"],
-            "validation",
-            "suppliers invited to experience the users' reality",
-        )
-        await self.supplier_notices("virotea", "alert.raised", need["id"])
-        await self.move(
-            "karlstad",
-            "1780",
-            need["id"],
-            "co-creation",
-            "market dialogue and prototypes with care staff",
-        )
-        await self.move("karlstad", "1780", need["id"], "procurement", "innovation procurement")
-        token = self.token("karlstad", "buyer", "1780")
-        await self.call(
-            "POST",
-            f"{self.endpoints.needs}/v1/needs/{need['id']}/implementation",
-            token,
-            {"solution_id": vr["id"]},
-            expect=201,
-        )
-        self.tally.adoptions += 1
-        self.tally.implemented_at = time.monotonic()
-        self.say("karlstad", "implements [cyan]ViroteaED[/cyan]: the first customer")
+        await self.move(case, "validation", "suppliers invited to experience the users' reality")
+        await self.supplier_notices(case, "virotea", "alert.raised")
+        await self.move(case, "co-creation", "market dialogue and prototypes with care staff")
+        await self.move(case, "procurement", "innovation procurement of the tested solution")
+        implemented_at = await self.implement(case, "ViroteaED")
 
         console.rule("Scaling beyond the first customer")
-        waiting = {org: (municipality, own_needs.get(org)) for org, municipality, _ in buyers}
-        with self.progress() as progress:
-            task = progress.add_task("scaling opportunities -> adoptions", total=len(waiting))
-            deadline = time.monotonic() + (90 if self.short else 300)
-            while waiting and time.monotonic() < deadline:
-                for org, (municipality, own_need) in list(waiting.items()):
-                    token = self.token(
-                        org, "buyer", municipality if len(municipality) == 4 else None
-                    )
-                    offers = [
-                        e
-                        for e in await self.inbox(self.endpoints.needs, token)
-                        if e["kind"] == "scaling" and e.get("solution_id") == vr["id"]
-                    ]
-                    if not offers:
-                        continue
-                    best = max(offers, key=lambda e: e.get("adoption_count") or 0)
-                    for offer in offers:
-                        self.note(offer, "scaling")
-                    progress.console.print(
-                        f"[dim]{time.monotonic() - self.tally.started:6.1f}s[/dim]  "
-                        f"[bold]{org:<20}[/bold] is told ViroteaED is used by "
-                        f"{organisations(int(best.get('adoption_count') or 0), 'en')}, and joins"
-                    )
-                    adoption: dict[str, Any] = {"solution_id": vr["id"]}
-                    if own_need:
-                        adoption["need_id"] = own_need
-                    if len(municipality) == 4:
-                        adoption["municipality_code"] = municipality
-                    await self.call(
-                        "POST", f"{self.endpoints.needs}/v1/adoptions", token, adoption, expect=201
-                    )
-                    self.tally.adoptions += 1
-                    del waiting[org]
-                    progress.advance(task)
-                await asyncio.sleep(0.3)
-        if waiting:
-            raise RuntimeError(f"no scaling opportunity reached: {', '.join(sorted(waiting))}")
-        count = await self.wait_adoption_count(vr["id"], 1 + len(buyers))
-        self.say(
+        others = [org for org, _, _ in SCALING_BUYERS]
+        last_told = await self.wait_until_told(case, others)
+        self.cascade.buyers_told = len(others)
+        self.cascade.implementation_to_last_opportunity_s = (
+            last_told - implemented_at
+        ).total_seconds()
+        await self.say(
+            "matching",
+            f"told {plural(len(others), 'buyer', 'buyers')} with the same need, "
+            f"{self.cascade.implementation_to_last_opportunity_s:.2f} s after the implementation",
+        )
+        joining = time.monotonic()
+        for org in others:
+            await self.join(case, org, own_needs.get(org), "ViroteaED")
+        count = await self.wait_adoption_count(case.solution_id, 1 + len(others))
+        self.cascade.joining_s = time.monotonic() - joining
+        await self.move(case, "scaling", f"used by {organisations(count, 'en')}")
+        await self.say(
             "suppliers",
-            f"ViroteaED is used by [bold green]{count}[/bold green] organisation"
-            + ("" if count == 1 else "s"),
+            f"ViroteaED is used by [bold green]{organisations(count, 'en')}[/bold green]",
         )
 
-    async def wait_adoption_count(self, solution_id: str, expected: int) -> int:
-        token = self.token("observer", "admin")
-        deadline = time.monotonic() + 60
-        count = 0
-        while time.monotonic() < deadline:
-            solution = await self.call(
-                "GET", f"{self.endpoints.suppliers}/v1/solutions/{solution_id}", token
-            )
-            count = int(solution["adoption_count"])
-            if count >= expected:
-                return count
-            await asyncio.sleep(0.3)
-        raise RuntimeError(f"adoption count stayed at {count}, expected {expected}")
-
-    async def further_cases(self) -> None:
-        console.rule("Further cases")
-        escort = await self.publish_solution(
+    async def escort_case(self) -> None:
+        case = self.case("Digital escort (Karlstad, 2024)", "karlstad", "1780")
+        case.solution_id = await self.publish_solution(
+            case,
             "ledsaga",
             {
                 "name": "Digital ledsagning",
                 "description": "Digital ledsagning med videosamtal och positionering ger personer "
-                "med funktionsnedsättning stöd att röra sig själva i staden.",
+                "med funktionsnedsättning stöd att röra sig själva i staden och resa på egen hand.",
                 "cpv_codes": ["85311200-4"],
-                "regions": ["17"],
+                "regions": ["SE"],
                 "maturity": "pilot",
+                "tags": ["accessibility"],
             },
         )
-        await self.subscribe("ledsaga", {"keywords": ["ledsagning"]})
-        need = await self.draft_and_publish(
+        await self.subscribe(
+            case, "ledsaga", {"keywords": ["ledsagning"]}, "every need that mentions ledsagning"
+        )
+        need_id = await self.publish_need(
+            case,
             "karlstad",
             "1780",
             {
                 "title": "Digital ledsagning för personer med funktionsnedsättning",
-                "problem": "Personer med funktionsnedsättning vill kunna röra sig fritt utan "
-                "fysisk ledsagare; vi behöver digital ledsagning som komplement.",
+                "problem": "Personer med funktionsnedsättning vill kunna röra sig fritt och resa "
+                "på egen hand utan fysisk ledsagare; vi behöver digital ledsagning som "
+                "komplement.",
+                "cpv_codes": ["85311200-4"],
+                "tags": ["accessibility"],
+            },
+        )
+        await self.buyer_sees_match("karlstad", "1780", need_id, case.solution_id)
+        await self.supplier_notices(case, "ledsaga", "alert.raised")
+        await self.cosign(case, "kristinehamn", "1781")
+        arvika_need = await self.publish_need(
+            case,
+            "arvika",
+            "1784",
+            {
+                "title": "Ledsagning på distans",
+                "problem": "Personer med funktionsnedsättning i Arvika behöver stöd för att "
+                "resa själva; ledsagning på distans med digitala hjälpmedel kan ge mer "
+                "självständighet.",
                 "cpv_codes": ["85311200-4"],
             },
         )
-        await self.buyer_sees_match("karlstad", "1780", need["id"], escort["id"])
-        await self.supplier_notices("ledsaga", "alert.raised", need["id"])
+        await self.move(case, "validation", "the users show how they travel today")
+        await self.move(case, "co-creation", "a pilot with users and the supplier")
+        await self.move(case, "procurement", "procurement after the pilot")
+        await self.implement(case, "Digital ledsagning")
+        await self.wait_until_told(case, ["kristinehamn", "arvika"])
+        await self.join(case, "kristinehamn", None, "Digital ledsagning")
+        await self.join(case, "arvika", arvika_need, "Digital ledsagning")
+        count = await self.wait_adoption_count(case.solution_id, 3)
+        await self.move(case, "scaling", f"scaling begun: used by {organisations(count, 'en')}")
 
-        portal = await self.publish_solution(
+    async def citizen_portal_case(self) -> None:
+        case = self.case("Digital citizen portal (Hammarö, 2024)", "hammaro", "1761")
+        case.solution_id = await self.publish_solution(
+            case,
             "portalbolaget",
             {
                 "name": "Medborgarportal för e-tjänster",
@@ -460,9 +664,11 @@ class Demo:
                 "cpv_codes": ["72413000-8", "72212224-5"],
                 "regions": ["SE"],
                 "maturity": "market-ready",
+                "tags": ["digital-inclusion"],
             },
         )
-        need = await self.draft_and_publish(
+        need_id = await self.publish_need(
+            case,
             "hammaro",
             "1761",
             {
@@ -472,9 +678,16 @@ class Demo:
                 "cpv_codes": ["72413000-8"],
             },
         )
-        await self.buyer_sees_match("hammaro", "1761", need["id"], portal["id"])
+        await self.buyer_sees_match("hammaro", "1761", need_id, case.solution_id)
+        await self.move(case, "validation", "residents test how they look for e-services")
+        await self.move(case, "co-creation", "the portal shaped with residents and staff")
+        await self.move(case, "procurement", "procurement of the portal")
+        await self.implement(case, "Medborgarportal för e-tjänster")
 
-        purchasing = await self.publish_solution(
+    async def sustainable_purchasing_case(self) -> None:
+        case = self.case("Hållbar handling (Helsingborg, 2024-25)", "helsingborg", "1283")
+        case.solution_id = await self.publish_solution(
+            case,
             "hallbarhandel",
             {
                 "name": "Hållbar handling – stöd för hållbara inköp",
@@ -486,7 +699,33 @@ class Demo:
                 "tags": ["sustainability"],
             },
         )
-        need = await self.draft_and_publish(
+        await self.subscribe(
+            case,
+            "hallbarhandel",
+            {"cpv_prefixes": ["794"], "phases": ["validation"]},
+            "consultancy (CPV 794), when a need reaches validation",
+        )
+        await self.publish_solution(
+            case,
+            "klimatdata",
+            {
+                "name": "Klimatdata för inköpare",
+                "description": "Beräknar klimatpåverkan per avtal och beställning ur "
+                "kommunens inköpsdata och föreslår hållbarare val.",
+                "cpv_codes": ["79400000-8"],
+                "regions": ["SE"],
+                "maturity": "prototype",
+                "tags": ["sustainability"],
+            },
+        )
+        await self.subscribe(
+            case,
+            "klimatdata",
+            {"cpv_prefixes": ["794"], "phases": ["co-creation"]},
+            "consultancy (CPV 794), when a need reaches co-creation",
+        )
+        need_id = await self.publish_need(
+            case,
             "helsingborg",
             "1283",
             {
@@ -497,34 +736,118 @@ class Demo:
                 "tags": ["sustainability"],
             },
         )
-        await self.buyer_sees_match("helsingborg", "1283", need["id"], purchasing["id"])
+        await self.buyer_sees_match("helsingborg", "1283", need_id, case.solution_id)
+        await self.move(case, "validation", "buyers across the city show how they order")
+        await self.supplier_notices(case, "hallbarhandel", "alert.raised")
+        await self.move(case, "co-creation", "the tool co-created with buyers and suppliers")
+        await self.supplier_notices(case, "klimatdata", "alert.raised")
+        await self.move(case, "procurement", "implementation planned for Q2 2025")
 
-        cleaning = await self.publish_solution(
-            "stadkooperativet",
-            {
-                "name": "Städtjänster med arbetsintegrerande socialt företag",
-                "description": "Lokalvård och städtjänster utförda av ett arbetsintegrerande "
-                "socialt företag med jämställd bemanning och uppföljning på plats av "
-                "arbetsvillkor och skyddsutrustning.",
-                "cpv_codes": ["90910000-9"],
-                "regions": ["17"],
-                "maturity": "market-ready",
-                "tags": ["social-enterprise", "gender-equality", "on-site-follow-up"],
-            },
+    async def practices(self) -> None:
+        console.rule("Procurement practices: requirements that find the supplier meeting them")
+        rows: list[tuple[Case, str, str]] = []
+        for tag, org, municipality, need, supplier, solution in PRACTICES:
+            case = Case(
+                f"Practice: {need['title']} ({place(municipality, 'en')})", (org, municipality)
+            )
+            case.solution_id = await self.publish_solution(
+                case, supplier, {**solution, "tags": [tag]}
+            )
+            rows.append((case, tag, supplier))
+        for (case, tag, _supplier), (_, org, municipality, need, _, _) in zip(
+            rows, PRACTICES, strict=True
+        ):
+            self.cases.append(case)
+            need_id = await self.publish_need(case, org, municipality, {**need, "tags": [tag]})
+            assert case.solution_id is not None
+            await self.buyer_sees_match(org, municipality, need_id, case.solution_id)
+
+    # -- the summary --------------------------------------------------------------------
+
+    async def row(self, case: Case) -> tuple[str, str, str, str]:
+        org, municipality = case.lead
+        need = await self.call(
+            "GET",
+            f"{self.endpoints.needs}/v1/needs/{case.need_ids[0]}",
+            self.buyer_token(org, municipality),
         )
-        need = await self.draft_and_publish(
-            "kil",
-            "1715",
-            {
-                "title": "Städtjänster i samverkan med sociala företag",
-                "problem": "Vi vill upphandla städtjänster i samverkan med arbetsintegrerande "
-                "sociala företag, med jämställd leverans i en mansdominerad bransch och "
-                "uppföljning på plats av fordon, löner och arbetsvillkor.",
-                "cpv_codes": ["90910000-9"],
-                "tags": ["social-enterprise", "gender-equality", "on-site-follow-up"],
-            },
+        users = 0
+        if case.solution_id:
+            solution = await self.call(
+                "GET",
+                f"{self.endpoints.suppliers}/v1/solutions/{case.solution_id}",
+                self.token("observer", "admin"),
+            )
+            users = int(solution["adoption_count"])
+        buyer_inboxes = await asyncio.gather(
+            *(
+                self.whole_inbox(self.endpoints.needs, self.buyer_token(o, m))
+                for o, m in case.buyers.items()
+            )
         )
-        await self.buyer_sees_match("kil", "1715", need["id"], cleaning["id"])
+        supplier_inboxes = await asyncio.gather(
+            *(
+                self.whole_inbox(self.endpoints.suppliers, self.token(s, "supplier"))
+                for s in case.suppliers
+            )
+        )
+        needs = set(case.need_ids)
+        buyer_entries = [e for inbox in buyer_inboxes for e in inbox]
+        matches = {e["id"] for e in buyer_entries if e["kind"] == "match" and e["need_id"] in needs}
+        opportunities = {
+            e["id"]
+            for e in buyer_entries
+            if e["kind"] == "scaling" and e["solution_id"] == case.solution_id
+        }
+        alerts = {
+            e["id"]
+            for inbox in supplier_inboxes
+            for e in inbox
+            if e["kind"] == "alert.raised" and e.get("need_id") in needs
+        }
+        did = ", ".join(
+            [
+                plural(len(matches), "match", "matches"),
+                plural(len(alerts), "alert", "alerts"),
+                plural(len(opportunities), "scaling opportunity", "scaling opportunities"),
+            ]
+        )
+        return (
+            case.title,
+            name_of(PHASE_NAMES, need["phase"], "en"),
+            organisations(users, "en"),
+            did,
+        )
+
+    async def summary(self) -> Table:
+        table = Table(title="Summary")
+        table.add_column("case")
+        table.add_column("phase")
+        table.add_column("using its solution", justify="right")
+        table.add_column("what the marketplace did")
+        for row in await asyncio.gather(*(self.row(c) for c in self.cases)):
+            table.add_row(*row)
+        c = self.cascade
+        if c.implementation_to_last_opportunity_s is not None:
+            table.add_section()
+            table.add_row(
+                "VR: implementation to the last scaling opportunity stored",
+                "",
+                plural(c.buyers_told, "buyer", "buyers"),
+                f"{c.implementation_to_last_opportunity_s:.2f} s",
+            )
+        if c.joining_s is not None:
+            table.add_row(
+                f"VR: the buyers joining, {self.pace:g} s between steps",
+                "",
+                "",
+                f"{c.joining_s:.1f} s",
+            )
+        table.add_row(
+            "total", "", plural(self.needs_published, "need", "needs"),
+            f"{time.monotonic() - self.started:.1f} s",
+        )  # fmt: skip
+        return table
 
     def progress(self) -> Progress:
         return Progress(
@@ -536,34 +859,20 @@ class Demo:
             transient=True,
         )
 
-    async def count_inboxes(self) -> Counter[str]:
-        return self.tally.seen
-
-    def summary(self) -> Table:
-        t = self.tally
-        table = Table(title="Summary")
-        table.add_column("what")
-        table.add_column("count", justify="right")
-        table.add_row("needs published", str(t.needs))
-        table.add_row("matches seen by buyers", str(t.seen["match"]))
-        table.add_row("matches seen by suppliers", str(t.seen["match.found"]))
-        table.add_row("alerts to suppliers", str(t.seen["alert.raised"]))
-        table.add_row("scaling opportunities", str(t.seen["scaling"]))
-        table.add_row("adoptions (implementation included)", str(t.adoptions))
-        if t.implemented_at and t.last_notification_at:
-            span = max(0.0, t.last_notification_at - t.implemented_at)
-            table.add_row("implementation to last notification", f"{span:.1f} s")
-        table.add_row("total time", f"{time.monotonic() - t.started:.1f} s")
-        return table
-
     async def play(self) -> None:
-        console.print(
-            f"[bold]Marketplace demo[/bold] (run {self.run}, "
-            f"{'short' if self.short else 'full'} form)"
-        )
-        await self.vr_case()
-        await self.further_cases()
-        console.print(self.summary())
+        console.print(f"[bold]Marketplace demo[/bold] (run {self.run}, pace {self.pace:g} s)")
+        try:
+            await self.vr_case()
+            await self.escort_case()
+            await self.citizen_portal_case()
+            await self.sustainable_purchasing_case()
+            await self.practices()
+            console.print(await self.summary())
+            await self.services()
+        finally:
+            await self.http.aclose()
+
+    async def services(self) -> None:
         console.print("\nThe services keep running until [bold]make down[/bold]:")
         for name in ("needs", "suppliers", "matching"):
             base = getattr(self.endpoints, name)
@@ -583,13 +892,23 @@ class Demo:
             )
         except httpx.HTTPError:
             pass
-        await self.http.aclose()
 
 
-def main() -> None:
-    short = os.environ.get("MARKETPLACE_DEMO", "").lower() == "short"
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m marketplace_tools.demo", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=float(os.environ.get("MARKETPLACE_DEMO_PACE", DEFAULT_PACE)),
+        help=f"seconds between steps, for reading; 0 for as fast as possible ({DEFAULT_PACE})",
+    )
+    args = parser.parse_args(argv)
+    if args.pace < 0:
+        parser.error("--pace must be 0 or more seconds")
     try:
-        asyncio.run(Demo(Endpoints.from_env(), short).play())
+        asyncio.run(Demo(Endpoints.from_env(), args.pace).play())
     except (httpx.ConnectError, RuntimeError, TimeoutError) as exc:
         console.print(f"[red]demo failed:[/red] {exc}")
         sys.exit(1)
