@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a fast smoke run")
     ap.add_argument(
         "--only",
-        default="matching,relevance,cpv_suggest,throughput,cascade,e2e,order_page,ocds,scale",
+        default="matching,relevance,cpv_suggest,throughput,cascade,e2e,order_page,order_fill,ocds,scale",
     )
     ap.add_argument("--runs", type=int, default=3, help="runs per end-to-end rate (>= 3)")
     args = ap.parse_args(argv)
@@ -132,6 +132,17 @@ def main(argv: list[str] | None = None) -> int:
             print(order_page_table(res), flush=True)
             write_json("order_page", res)
         summary["order_page"] = res
+
+    if "order_fill" in only:
+        from bench.bench_order_fill import run as order_fill
+        from bench.bench_order_fill import table as order_fill_table
+
+        sizes = [1000] if args.quick else [1000, 10000]
+        res = asyncio.run(bounded(order_fill(sizes), 600, "order_fill"))
+        if "timed_out" not in res:
+            print(order_fill_table(res), flush=True)
+            write_json("order_fill", res)
+        summary["order_fill"] = {"ratios": [r["ratio"] for r in res.get("rows", [])]}
 
     if "ocds" in only:
         from bench.bench_ocds import run as ocds

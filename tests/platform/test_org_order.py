@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from marketplace_platform import org_order
 from marketplace_platform.org_order import (
     CARD_CHUNK,
     CHUNK,
+    LATE_LIMIT,
     RECENT,
     OrgOrder,
     cards_of,
@@ -373,3 +375,75 @@ async def test_a_head_written_before_copies_were_kept_pages_by_its_chunks_and_ge
     refs = await first_page(OrgOrder(counting, cards=True), "karlstad")  # type: ignore[arg-type]
     assert [r.entry_id for r in refs] == ["e00077", *expected][:20]
     assert counting.reads == ["karlstad|head"]
+
+
+def arriving_about_in_order() -> list[dict[str, Any]]:
+    """Inbox entries of four organisations as a collection returns them: in the order they
+    were written, but for every 17th of three of them, which arrives last (written later,
+    dated earlier); Kil's arrive in order."""
+    sizes = {"karlstad": CARD_CHUNK * 4 + 3, "hammaro": 1, "arvika": CARD_CHUNK + 1}
+    docs = [
+        {**card(f"{org}-{n:03d}"), "buyer_org": org, "created_at": T0 + timedelta(seconds=n)}
+        | {"read": n % 3 == 0}
+        for org, size in sizes.items()
+        for n in range(size)
+    ]
+    docs.sort(key=lambda d: d["created_at"])
+    kil = [
+        {
+            **card(f"kil-{n:03d}"),
+            "buyer_org": "kil",
+            "created_at": T0 + timedelta(days=1, seconds=n),
+        }
+        | {"read": n % 2 == 0}
+        for n in range(CARD_CHUNK + 5)
+    ]
+    in_order = [d for n, d in enumerate(docs) if n % 17]
+    return in_order + kil + [d for n, d in enumerate(docs) if not n % 17]
+
+
+async def order_as_read(order: OrgOrder, org: str) -> dict[str, Any]:
+    counting = CountingReads(order.collection)
+    first = await first_page(OrgOrder(counting, cards=True), org)  # type: ignore[arg-type]
+    return {
+        "all": await all_pages(order, org, False, 7),
+        "unread": await all_pages(order, org, True, 20),
+        "first": [(r.entry_id, r.read, r.card) for r in first],
+        "first page reads": counting.reads,
+    }
+
+
+@pytest.mark.parametrize("late_limit", [LATE_LIMIT, 3], ids=["late-set-aside", "late-overflow"])
+async def test_an_empty_order_is_filled_as_adding_each_entry_would_leave_it(
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    late_limit: int,
+) -> None:
+    # An empty order is built in memory a chunk at a time; one that holds anything already
+    # is filled by `add`. Both must read the same, late entries (and too many) included.
+    monkeypatch.setattr(org_order, "LATE_LIMIT", late_limit)
+    db = mongo_client[unique("fill").replace("-", "_")]
+    docs = arriving_about_in_order()
+    await db["inbox"].insert_many(docs)
+    built = OrgOrder(db["built"], cards=True)
+    added = OrgOrder(db["added"], cards=True)
+    await added.collection.insert_one({"_id": "|orgs", "orgs": []})  # not empty: by `add`
+    for order in (built, added):
+        filled = await order.fill_once(
+            lambda: db["inbox"].find({}), org="buyer_org", read="read", version=1
+        )
+        assert filled == len(docs)
+    for org in ("karlstad", "hammaro", "arvika", "kil"):
+        by_time = sorted((d for d in docs if d["buyer_org"] == org), key=lambda d: d["created_at"])
+        read_as_built = await order_as_read(built, org)
+        assert read_as_built == await order_as_read(added, org)
+        assert read_as_built["all"] == [d["_id"] for d in reversed(by_time)]
+        assert read_as_built["unread"] == [d["_id"] for d in reversed(by_time) if not d["read"]]
+        assert read_as_built["first page reads"] == [f"{org}|head"]
+    registry = await built.collection.find_one({"_id": "|orgs"})
+    assert registry is not None and sorted(registry["orgs"]) == [
+        "arvika",
+        "hammaro",
+        "karlstad",
+        "kil",
+    ]

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import math
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -245,6 +246,15 @@ class OrgOrder:
         return False
 
     async def _fill(self, documents: AsyncIterator[Document], *, org: str, read: str | None) -> int:
+        # An empty order (always so for a version that starts again) is built in memory a
+        # chunk at a time and each chunk written once; otherwise by `add`.
+        if await self.collection.find_one({}, projection={"_id": 1}) is None:
+            return await self._fill_empty(documents, org=org, read=read)
+        return await self._fill_by_adding(documents, org=org, read=read)
+
+    async def _fill_by_adding(
+        self, documents: AsyncIterator[Document], *, org: str, read: str | None
+    ) -> int:
         buffered: dict[str, list[Document]] = {}
         referenced = 0
 
@@ -263,6 +273,65 @@ class OrgOrder:
         for owner in list(buffered):
             await flush(owner)
         return referenced
+
+    async def _fill_empty(
+        self, documents: AsyncIterator[Document], *, org: str, read: str | None
+    ) -> int:
+        """Documents arrive about in the order they were written, so each organisation's
+        references are appended in order and a chunk, once full, is written as it will stay
+        (measured at 10 000 inbox entries: about 3x faster than `add`, which reads and
+        writes the head and the open chunk for every few chunks). One that arrives older
+        than its organisation's newest is set aside for `add` once the orders are written;
+        should too many be, the rest of the documents go through `add` as well."""
+        fillings: dict[str, _Filling] = {}
+        late: list[Document] = []
+        writer = _ChunkWriter(self.collection)
+        referenced = 0
+        overflowed = False
+        async for doc in documents:
+            referenced += 1
+            owner = doc[org]
+            filling = fillings.get(owner)
+            if filling is None:
+                filling = fillings[owner] = _Filling(_head_id(owner), self.chunk)
+            ref = _ref(
+                doc["_id"],
+                doc["created_at"],
+                read is not None and bool(doc.get(read)),
+                doc if self.cards else None,
+            )
+            if not filling.append(ref, owner, writer):
+                late.append(doc)
+                if len(late) >= LATE_LIMIT:
+                    overflowed = True
+                    break
+            await writer.maybe_flush()
+        for owner, filling in fillings.items():
+            filling.close(owner, writer)
+        await writer.flush_all()
+        await self._register_all(list(fillings))
+        by_owner: dict[str, list[Document]] = {}
+        for doc in late:
+            by_owner.setdefault(doc[org], []).append(doc)
+        for owner, docs in by_owner.items():
+            for start in range(0, len(docs), self.chunk * 4):
+                part = docs[start : start + self.chunk * 4]
+                read_ids = {d["_id"] for d in part if read is not None and d.get(read)}
+                await self._add_documents(owner, part, read_ids)
+        if overflowed:
+            referenced += await self._fill_by_adding(documents, org=org, read=read)
+        return referenced
+
+    async def _register_all(self, orgs: list[str]) -> None:
+        async with document_lock(self.collection, ORGS):
+            registry = await self.collection.find_one({"_id": ORGS}) or {"orgs": []}
+            known = set(registry["orgs"])
+            merged = [*registry["orgs"], *(o for o in orgs if o not in known)]
+            await retry_upsert(
+                lambda: self.collection.replace_one(
+                    {"_id": ORGS}, {"_id": ORGS, "orgs": merged}, upsert=True
+                )
+            )
 
     async def mark_read(
         self, org: str, entry_id: str, created_at: datetime, card: Document | None = None
@@ -507,3 +576,86 @@ async def entries_of(collection: AsyncCollection[Document], refs: Sequence[Ref])
     read = {i: doc for i, doc in zip(missing, found, strict=True)}
     docs = [r.card if r.card is not None else read[r.entry_id] for r in refs]
     return [d for d in docs if d is not None]
+
+
+LATE_LIMIT = 20_000  # references a fill of an empty order sets aside before it adds the rest
+
+
+class _ChunkWriter:
+    """Chunks and heads of a fill, inserted a batch at a time, each batch while the next
+    one is read (the database decodes and encodes on its own cores)."""
+
+    BATCH = 32  # documents of up to about 30 KB each
+
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+        self.ready: list[Document] = []
+        self.writing: asyncio.Task[Any] | None = None
+
+    def put(self, doc: Document) -> None:
+        self.ready.append(doc)
+
+    async def maybe_flush(self) -> None:
+        if len(self.ready) >= self.BATCH:
+            await self._start()
+
+    async def flush_all(self) -> None:
+        while self.ready:
+            await self._start()
+        if self.writing is not None:
+            await self.writing
+            self.writing = None
+
+    async def _start(self) -> None:
+        if self.writing is not None:
+            await self.writing
+        batch, self.ready = self.ready[: self.BATCH], self.ready[self.BATCH :]
+        self.writing = asyncio.create_task(self.collection.insert_many(batch))
+
+
+class _Filling:
+    """One organisation's order while a fill of an empty order builds it: its open chunk,
+    its head's fields and its newest references (the head's copies)."""
+
+    def __init__(self, head_id: str, chunk: int) -> None:
+        self.head_id = head_id
+        self.chunk = chunk
+        self.last = 0
+        self.firsts: list[float] = []
+        self.unread = [0]
+        self.refs: list[Document] = []
+        self.newest: deque[Document] = deque(maxlen=RECENT)
+        self.count = 0
+
+    def append(self, ref: Document, org: str, writer: _ChunkWriter) -> bool:
+        """Append `ref` if it is the newest yet (false: it is not, and was left out)."""
+        if self.newest and _key(ref) <= _key(self.newest[-1]):
+            return False
+        if len(self.refs) >= self.chunk:
+            writer.put({"_id": _chunk_id(org, self.last), "refs": self.refs})
+            self.last += 1
+            self.firsts.append(ref["t"])
+            self.unread.append(0)
+            self.refs = []
+        if not self.firsts:
+            self.firsts.append(ref["t"])
+        self.refs.append(ref)
+        self.newest.append(ref)
+        self.count += 1
+        if not ref["r"]:
+            self.unread[self.last] += 1
+        return True
+
+    def close(self, org: str, writer: _ChunkWriter) -> None:
+        """The open chunk and the head, as `add` would have left them."""
+        writer.put({"_id": _chunk_id(org, self.last), "refs": self.refs})
+        writer.put(
+            {
+                "_id": self.head_id,
+                "last": self.last,
+                "firsts": self.firsts,
+                "unread": self.unread,
+                "recent": list(reversed(self.newest)),
+                "recent_all": self.count <= RECENT,
+            }
+        )
