@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from marketplace_contracts.reference import CpvCode, InvalidCpvCode, lookup
 from marketplace_platform.tokens import ROLES, Role, mint_token
 
 # The HTTP client and the settings are imported by the commands that use them, not at
@@ -22,6 +21,7 @@ from marketplace_platform.tokens import ROLES, Role, mint_token
 if TYPE_CHECKING:
     import httpx
 
+    from marketplace_contracts.reference import CpvCode
     from marketplace_platform.settings import ServiceSettings
 
 ServiceName = Literal["needs", "suppliers", "matching"]
@@ -222,6 +222,9 @@ def emit_json(value: Any) -> None:
 
 
 def known_cpv(code: str) -> CpvCode | None:
+    # The vocabularies are read when a code is, not at every start of the CLI.
+    from marketplace_contracts.reference import InvalidCpvCode, lookup
+
     try:
         return lookup(code)
     except InvalidCpvCode:

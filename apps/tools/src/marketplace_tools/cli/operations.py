@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -108,7 +107,9 @@ async def tail(
     idle_timeout: float | None,
     as_json: bool,
 ) -> int:
-    from aiokafka import AIOKafkaConsumer  # imported when used: the CLI starts fast
+    import asyncio  # imported when used, as aiokafka: the CLI starts fast
+
+    from aiokafka import AIOKafkaConsumer
 
     # No consumer group: nothing is committed, and every partition is read.
     consumer = AIOKafkaConsumer(
@@ -178,6 +179,8 @@ def events_tail(  # noqa: PLR0917 - typer options
     prefix: Prefix = None,
 ) -> None:
     """Print the events on a topic as they arrive (CloudEvents: type, time, subject, key)."""
+    import asyncio
+
     c = cfg(ctx)
     servers, topic_prefix = kafka_defaults(bootstrap, prefix)
     name = topic_name(topic, topic_prefix)
@@ -209,6 +212,8 @@ class Lag:
 
 async def consumer_lag(bootstrap: str, prefix: str, timeout: float = 10) -> list[Lag]:
     """Lag of every consumer group under the prefix: committed offsets vs end offsets."""
+    import asyncio
+
     from aiokafka import AIOKafkaConsumer
     from aiokafka.admin import AIOKafkaAdminClient
 
@@ -318,6 +323,8 @@ def status(
     lag_error: str | None = None
     if lag:
         servers, topic_prefix = kafka_defaults(bootstrap, prefix)
+        import asyncio
+
         try:
             lags = asyncio.run(consumer_lag(servers, topic_prefix))
         except Exception as exc:
