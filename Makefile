@@ -21,7 +21,10 @@ help:
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || { echo "[bootstrap] installing uv from PyPI"; python3 -m pip install --quiet uv; }
-	@$(UV) sync --frozen --quiet
+	@# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set (as on CI) every
+	@# start would otherwise compile typer, rich, pydantic and FastAPI from source again.
+	@$(UV) sync --frozen --quiet --compile-bytecode
+	@$(UV) run --frozen python -m compileall -q -j 0 apps libs services
 	@bash deploy/local/portal_assets.sh
 
 infra: bootstrap
