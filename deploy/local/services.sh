@@ -27,7 +27,9 @@ cmd_up() {
             exit 1
         fi
         local upper="${name^^}"
-        env "${upper}_PORT=$port" nohup "$ROOT/.venv/bin/python" -m "$name" \
+        # A stable consumer name (static group membership): a restart takes its partitions
+        # back at once instead of waiting out the old session and a rebalance.
+        env "${upper}_PORT=$port" "MARKETPLACE_KAFKA_GROUP_INSTANCE_ID=$name-0" nohup "$ROOT/.venv/bin/python" -m "$name" \
             >"$STATE/logs/$name.log" 2>&1 </dev/null &
         echo $! >"$pidfile"
         echo "$port" >"$STATE/$name.port"

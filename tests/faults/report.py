@@ -41,7 +41,18 @@ def write() -> None:
 
 
 def table() -> str:
-    cols = ["scenario", "events_sent", "expected", "found", "duplicated", "recover_s", "note"]
+    cols = [
+        "scenario",
+        "events_sent",
+        "expected",
+        "found",
+        "duplicated",
+        "backlog",
+        "first_handled_s",
+        "drained_s",
+        "recover_s",
+        "note",
+    ]
     rows = [[str(r.get(c, "")) for c in cols] for r in SCENARIOS]
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(cols)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
+from tests.faults.workload import Fault
 from tests.support.infra import (
     ROOT,
     ManagedProcess,
@@ -56,7 +57,15 @@ class Stack:
     def start(
         self, name: str, *, port: int | None = None, env: dict[str, str] | None = None
     ) -> ServiceHandle:
-        merged = {"KAFKA_BOOTSTRAP_SERVERS": self.kafka, **WEBHOOK_ENV, **self.env, **(env or {})}
+        # A stable name per service, as a deployment gives it (static group membership):
+        # a restarted service takes its partitions back under it.
+        merged = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "MARKETPLACE_KAFKA_GROUP_INSTANCE_ID": f"{name}-0",
+            **WEBHOOK_ENV,
+            **self.env,
+            **(env or {}),
+        }
         return start_service(
             name,
             self.tmp,
@@ -73,15 +82,18 @@ class Stack:
         for name in names:
             await wait_healthy(self.handles[name], timeout=90)
 
-    async def kill_and_restart(self, name: str, down_s: float = 1.0) -> float:
-        """SIGKILL, then the same service on the same port, database and topics; returns
-        the moment it is healthy again (time.monotonic)."""
+    async def kill_and_restart(self, name: str, down_s: float = 1.0) -> Fault:
+        """SIGKILL, then the same service on the same port, database and topics, once it
+        is healthy; the fault lasts from the kill to the new process's start (its start-up
+        is part of the recovery)."""
         old = self.handles[name]
         old.process.kill()
+        killed = time.monotonic()
         await asyncio.sleep(down_s)
         self.handles[name] = self.start(name, port=old.port)
+        fault = Fault(killed, time.monotonic())
         await wait_healthy(self.handles[name], timeout=90)
-        return time.monotonic()
+        return fault
 
     def url(self, name: str) -> str:
         return self.handles[name].url

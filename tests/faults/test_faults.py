@@ -24,7 +24,16 @@ from marketplace_contracts.events import AdoptionRecorded, envelope
 from suppliers.domain.webhooks import verify_signature
 from tests.faults import report
 from tests.faults.stack import PrivateKafka, Stack, partitions, produce
-from tests.faults.workload import FULL, Stream, Tally, auth, converge, supplier_org
+from tests.faults.workload import (
+    FULL,
+    Fault,
+    Stream,
+    Tally,
+    auth,
+    converge,
+    recovery,
+    supplier_org,
+)
 from tests.support.infra import start_ferretdb, wait_for_port, wait_healthy
 
 pytestmark = [pytest.mark.infra, pytest.mark.timeout(1800 if FULL else 300)]
@@ -69,17 +78,21 @@ async def finish(
     name: str,
     stack: Stack,
     stream: Stream,
-    fault_ended: list[float],
+    faults: list[Fault],
     *,
     note: str = "",
     timeout: float = 240 if FULL else 90,
     **extra: Any,
 ) -> Tally:
     async with stack.client() as mongo:
-        tally, reached = await converge(
-            mongo[stack.db_name("needs")], mongo[stack.db_name("suppliers")], timeout=timeout
-        )
-    recover = round(reached - max(fault_ended), 1) if fault_ended else None
+        needs_db, suppliers_db = mongo[stack.db_name("needs")], mongo[stack.db_name("suppliers")]
+        tally, reached = await converge(needs_db, suppliers_db, timeout=timeout)
+        nexts = [f.began for f in faults[1:]] + [None]
+        timeline = [
+            await recovery(needs_db, suppliers_db, f, until)
+            for f, until in zip(faults, nexts, strict=True)
+        ]
+    recover = round(reached - max(f.ended for f in faults), 1) if faults else None
     report.scenario(
         name,
         events_sent=stream.sent,
@@ -89,6 +102,10 @@ async def finish(
         duplicated=tally.duplicated,
         unexpected=len(tally.unexpected),
         recover_s=recover,
+        first_handled_s=_worst(timeline, "first_handled_s"),
+        drained_s=_worst(timeline, "drained_s"),
+        backlog=sum(t["backlog"] for t in timeline),
+        timeline=timeline,
         note=note,
         **extra,
     )
@@ -98,6 +115,11 @@ async def finish(
         + stack.logs()
     )
     return tally
+
+
+def _worst(timeline: list[dict[str, Any]], key: str) -> float | None:
+    values = [t[key] for t in timeline if t.get(key) is not None]
+    return max(values) if values else None
 
 
 def stream_for(stack: Stack) -> Stream:
@@ -110,7 +132,7 @@ def stream_for(stack: Stack) -> Stream:
 async def test_sigkill_each_service_then_restart(stack: Stack) -> None:
     await stack.up()
     stream = stream_for(stack)
-    restarted: dict[str, float] = {}
+    restarted: dict[str, Fault] = {}
 
     def killer(name: str) -> Callable[[], Awaitable[None]]:
         async def fault() -> None:
@@ -145,13 +167,14 @@ async def test_kafka_broker_stopped_then_started(tmp_path: Path) -> None:
     try:
         await stack.up()
         stream = stream_for(stack)
-        back: list[float] = []
+        back: list[Fault] = []
 
         async def outage() -> None:
+            began = time.monotonic()
             kafka.stop()
             await asyncio.sleep(OUTAGE_S)
             await kafka.start()
-            back.append(time.monotonic())
+            back.append(Fault(began, time.monotonic()))
 
         await stream.run(on_progress={0.4: outage})
         await finish(
@@ -176,15 +199,16 @@ async def test_database_stopped_then_started(tmp_path: Path) -> None:
     try:
         await stack.up()
         stream = stream_for(stack)
-        back: list[float] = []
+        back: list[Fault] = []
 
         async def outage() -> None:
             nonlocal ferret
+            began = time.monotonic()
             ferret.stop()
             await asyncio.sleep(OUTAGE_S)
             ferret = type(ferret)(ferret.name, ferret.args, ferret.env, ferret.log_path).start()
             await asyncio.to_thread(wait_for_port, port)
-            back.append(time.monotonic())
+            back.append(Fault(began, time.monotonic()))
 
         await stream.run(on_progress={0.4: outage})
         for handle in stack.handles.values():
@@ -206,18 +230,31 @@ async def test_database_stopped_then_started(tmp_path: Path) -> None:
 
 async def test_two_matching_instances_one_killed(stack: Stack) -> None:
     await stack.up(("needs", "suppliers"))
-    first = stack.start("matching", env={"MATCHING_INSTANCE_ID": "first"})
-    second = stack.start("matching", env={"MATCHING_INSTANCE_ID": "second"})
+    first = stack.start(
+        "matching",
+        env={
+            "MATCHING_INSTANCE_ID": "first",
+            "MARKETPLACE_KAFKA_GROUP_INSTANCE_ID": "matching-first",
+        },
+    )
+    second = stack.start(
+        "matching",
+        env={
+            "MATCHING_INSTANCE_ID": "second",
+            "MARKETPLACE_KAFKA_GROUP_INSTANCE_ID": "matching-second",
+        },
+    )
     stack.handles["matching"] = first
     stack.extra.append(second)
     await wait_healthy(first, timeout=90)
     await wait_healthy(second, timeout=90)
     stream = stream_for(stack)
-    killed: list[float] = []
+    killed: list[Fault] = []
 
     async def kill_first() -> None:
         first.process.kill()
-        killed.append(time.monotonic())
+        now = time.monotonic()
+        killed.append(Fault(now, now))
 
     await stream.run(on_progress={0.4: kill_first})
     async with httpx.AsyncClient(timeout=10) as client:
@@ -364,7 +401,7 @@ async def test_poison_messages_reach_the_dead_letters_and_the_stream_goes_on(
         f"{len(TOPICS)} topics",
         stack,
         stream,
-        [started],
+        [Fault(started, started)],
         note=f"{sum(sent_poison.values())} poison records, "
         f"{sum(dlq_counts.values())} dead letters; {len(adoptions)} adoptions behind them",
         poison_sent=sent_poison,
@@ -385,6 +422,7 @@ class FaultyReceiver:
         self.secret = secret
         self.healthy = asyncio.Event()
         self.requests: list[tuple[str, str, bool, int]] = []
+        self.first_delivered: dict[str, float] = {}  # event id -> time.monotonic()
         self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -402,6 +440,9 @@ class FaultyReceiver:
             )
             healthy = self.healthy.is_set()
             code = 204 if healthy else {"/timeout": 0, "/fail": 500, "/close": -1}[path]
+            if healthy:  # the late 204 of a timed-out request reaches nobody
+                event_id = headers.get("x-marketplace-event-id", "")
+                self.first_delivered.setdefault(event_id, time.monotonic())
             self.requests.append((path, headers.get("x-marketplace-event-id", ""), signed, code))
             if code == 0:
                 await asyncio.sleep(3)
@@ -444,11 +485,12 @@ async def test_webhook_receivers_that_time_out_fail_or_hang_up(stack: Stack) -> 
                     headers=auth(supplier_org(p), "supplier"),
                 )
                 assert r.status_code == 201, r.text
-        healed: list[float] = []
+        healed: list[Fault] = []
+        began = time.monotonic()
 
         async def heal() -> None:
             receiver.healthy.set()
-            healed.append(time.monotonic())
+            healed.append(Fault(began, time.monotonic()))
 
         await stream.run(on_progress={0.6: heal})
         tally = await finish(
@@ -471,6 +513,15 @@ async def test_webhook_receivers_that_time_out_fail_or_hang_up(stack: Stack) -> 
                 break
             await asyncio.sleep(0.5)
         faulty = sum(1 for *_, code in receiver.requests if code != 204)
+        healed_at = healed[0].ended
+        # Held up: the events a receiver refused before it healed (it refuses nothing after).
+        refused = {e for _, e, _, code in receiver.requests if code != 204}
+        held_up = sorted(t - healed_at for e, t in receiver.first_delivered.items() if e in refused)
+        report.SCENARIOS[-1].update(
+            backlog=len(held_up),
+            first_handled_s=round(held_up[0], 2) if held_up else None,
+            drained_s=round(held_up[-1], 2) if held_up else None,
+        )
         report.SCENARIOS[-1]["note"] = (
             f"{len(receiver.requests)} webhook requests, {faulty} failed on purpose, "
             f"{len(entries & delivered)}/{len(entries)} entries delivered"

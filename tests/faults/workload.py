@@ -344,3 +344,88 @@ async def converge(
             return tally, time.monotonic()
         await asyncio.sleep(0.5)
         tally = await expected_and_found(needs_db, suppliers_db)
+
+
+# --- the recovery's timeline -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault's window in time.monotonic(): from when it began to when it ended (a
+    service restarted, the broker or the database started again; for a fault that has no
+    end of its own, such as an instance killed for good, `ended` is when it began)."""
+
+    began: float
+    ended: float
+
+
+WAITED_S = 1.0  # an entry stored this long after its source was published had to wait
+
+
+def _wall(monotonic: float) -> float:
+    return monotonic + (time.time() - time.monotonic())
+
+
+async def recovery(
+    needs_db: Any, suppliers_db: Any, fault: Fault, until: float | None = None
+) -> dict[str, Any]:
+    """Where the recovery from `fault` spent its time, from the inboxes as stored.
+
+    The backlog is the inbox entries that the fault held up: stored after it began, more
+    than WAITED_S after their source (the later of a need's publication and its
+    solution's, or its subscription's for an alert); unhindered, an entry is stored well
+    within that. Reported, in seconds from the fault's end (for a fault without one, such
+    as an instance killed for good, from its beginning): when the first of them was stored
+    after the end (handled again) and the last (backlog drained); the backlog's size and
+    the rate it drained at, beside the steady rate of the ten seconds before the fault.
+    Entries stored once `until` (time.monotonic) has come are another fault's."""
+    published: dict[str, float] = {}
+    async for n in needs_db["needs"].find({"status": "published"}, {"published_at": 1}):
+        if n.get("published_at") is not None:
+            published[n["_id"]] = n["published_at"].timestamp()
+    solution_at: dict[str, float] = {}
+    async for s in suppliers_db["solutions"].find({}, {"created_at": 1}):
+        if s.get("created_at") is not None:
+            solution_at[s["_id"]] = s["created_at"].timestamp()
+    subscription_at: dict[str, float] = {}
+    async for s in suppliers_db["subscriptions"].find({}, {"updated_at": 1}):
+        if s.get("updated_at") is not None:
+            subscription_at[s["_id"]] = s["updated_at"].timestamp()
+    stored: list[tuple[float, float, str]] = []  # (source time, stored time, kind)
+    for db, kinds in ((needs_db, ["match"]), (suppliers_db, ["match.found", "alert.raised"])):
+        async for e in db["inbox"].find(
+            {"kind": {"$in": kinds}},
+            {"need_id": 1, "solution_id": 1, "subscription_id": 1, "kind": 1, "created_at": 1},
+        ):
+            need_at = published.get(e.get("need_id", ""))
+            if need_at is None or e.get("created_at") is None:
+                continue
+            # The later of the two it needs: a subscription made after the need alerts then.
+            if e["kind"] == "alert.raised":
+                other = subscription_at.get(e.get("subscription_id", ""), need_at)
+            else:
+                other = solution_at.get(e.get("solution_id", ""), need_at)
+            source = max(need_at, other)
+            stored.append((source, e["created_at"].timestamp(), e["kind"]))
+    began, ended = _wall(fault.began), _wall(fault.ended)
+    last = _wall(until) if until is not None else float("inf")  # the next fault began
+    held = [
+        (at, kind) for source, at, kind in stored if began < at < last and at - source > WAITED_S
+    ]
+    backlog = sorted(at for at, _ in held)
+    after_end = [at for at in backlog if at >= ended]
+    steady_window = [at for _, at, _ in stored if began - 10 <= at < began]
+    last_by_kind: dict[str, float] = {}
+    for at, kind in held:
+        last_by_kind[kind] = max(last_by_kind.get(kind, at), at)
+    figures: dict[str, Any] = {
+        "fault_s": round(ended - began, 1),
+        "backlog": len(backlog),
+        "first_handled_s": round(after_end[0] - ended, 2) if after_end else None,
+        "drained_s": round(backlog[-1] - ended, 2) if backlog else None,
+        "steady_per_s": round(len(steady_window) / 10, 1),
+        "drained_s_by_kind": {k: round(at - ended, 2) for k, at in sorted(last_by_kind.items())},
+    }
+    if len(backlog) > 1 and backlog[-1] > backlog[0]:
+        figures["drain_per_s"] = round(len(backlog) / (backlog[-1] - backlog[0]), 1)
+    return figures

@@ -68,3 +68,25 @@ def test_the_development_key_is_refused_in_production(monkeypatch: pytest.Monkey
         ServiceSettings()
     monkeypatch.setenv("MARKETPLACE_JWT_SECRET", "a-real-secret-from-the-vault-0123456789")
     assert ServiceSettings().jwt_secret.get_secret_value() != DEV_JWT_SECRET
+
+
+def test_consumers_have_a_static_name_each_only_when_the_instance_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MARKETPLACE_KAFKA_GROUP_INSTANCE_ID", raising=False)
+    dynamic = ServiceSettings().consumer_options("mk.needs", "mk.matches")
+    assert "group_instance_id" not in dynamic
+    assert dynamic["session_timeout_ms"] == 6000
+    assert dynamic["heartbeat_interval_ms"] * 3 <= dynamic["session_timeout_ms"]
+
+    monkeypatch.setenv("MARKETPLACE_KAFKA_GROUP_INSTANCE_ID", "needs-0")
+    monkeypatch.setenv("MARKETPLACE_KAFKA_SESSION_TIMEOUT_MS", "1500")
+    named = ServiceSettings()
+    ids = {
+        named.consumer_options("mk.needs", topic)["group_instance_id"]
+        for topic in ("mk.matches", "mk.scaling")
+    }
+    # Each subscriber is a consumer of its own in the group: one name each, or they
+    # would fence each other off.
+    assert ids == {"needs-0:mk.needs:mk.matches", "needs-0:mk.needs:mk.scaling"}
+    assert named.consumer_options("mk.needs", "mk.matches")["heartbeat_interval_ms"] == 500

@@ -105,3 +105,36 @@ async def test_a_publish_keeps_the_marker_while_a_later_event_is_pending(
     finally:
         await runtime.broker.stop()
     assert len(await read_all(kafka_bootstrap, runtime.topics.needs, expected=2)) == 2
+
+
+async def test_a_write_left_in_its_grace_at_a_start_is_published_when_the_grace_ends(
+    kafka_bootstrap: str, mongodb_url: str, topic_prefix: str
+) -> None:
+    """A process killed just after a write leaves a marker younger than the grace period;
+    the relay of the process started in its place skips it at its first sweep and must
+    take it once the grace ends, not only at the next full sweep (an hour here)."""
+    settings = probe_settings(kafka_bootstrap, mongodb_url, topic_prefix)
+    await ensure_topics(settings)
+    runtime = ServiceRuntime(settings, outbox_collections=["needs"])
+    needs = runtime.db["needs"]
+    orphan = need_event("need-orphan", 1)
+    relay = OutboxRelay(
+        runtime.db, runtime.publisher, ["needs"], grace_s=2.0, interval_s=0.1, full_sweep_s=3600
+    )
+    await runtime.broker.start()
+    await relay.sweep_once()  # the one-off marking of older outboxes, out of the way
+    await save(needs, {"_id": "need-orphan"}, [("needs", orphan)], None)  # never published
+    try:
+        assert await relay.sweep_once() == 0  # in its grace: left to a hot path
+        relay.start()  # whose first sweep, at once, leaves it too
+        for _ in range(100):  # 10 s at most: far past the grace, far before a full sweep
+            if relay.published:
+                break
+            await asyncio.sleep(0.1)
+        assert relay.published == 1
+        assert await runtime.db[PENDING].count_documents({}) == 0
+    finally:
+        await relay.stop()
+        await runtime.broker.stop()
+    on_topic = await read_all(kafka_bootstrap, runtime.topics.needs, expected=1)
+    assert [CloudEvent.model_validate_json(r.value).id for r in on_topic] == [orphan.id]

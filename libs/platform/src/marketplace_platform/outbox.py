@@ -153,6 +153,7 @@ class OutboxRelay:
         self._deferred: set[tuple[str, Any]] = set()
         self._task: asyncio.Task[None] | None = None
         self._existing_marked = False  # outboxes older than markers: see `sweep_once`
+        self._due_at = math.inf  # when a marker the last sweep left in its grace is due
         self.published = 0
         self.swept = 0
 
@@ -227,10 +228,16 @@ class OutboxRelay:
             self._existing_marked = True
         now = datetime.now(UTC)
         total = 0
+        self._due_at = math.inf
         for marker in await self._markers():
             at = marker.get("at")
-            if at is not None and (now - _aware(at)).total_seconds() < self.grace_s:
-                continue  # the hot path is most likely on it
+            age = (now - _aware(at)).total_seconds() if at is not None else math.inf
+            if age < self.grace_s:
+                # The hot path is most likely on it; if not (its process was killed just
+                # after the write), it is due when the grace ends, not a full sweep later.
+                due = time.monotonic() + self.grace_s - age
+                self._due_at = min(self._due_at, due)
+                continue
             total += await self.publish_pending(marker["collection"], marker["doc_id"])
         self.swept += total
         return total
@@ -264,7 +271,8 @@ class OutboxRelay:
         last_full = -math.inf
         while True:
             try:
-                if time.monotonic() - last_full >= self.full_sweep_s:
+                now = time.monotonic()
+                if now - last_full >= self.full_sweep_s or now >= self._due_at:
                     await self.sweep_once()
                     last_full = time.monotonic()
                 else:

@@ -238,9 +238,11 @@ def subscribe(
         await dispatcher.dispatch(event)
 
     handle.__name__ = f"on_{logical_topic}"
+    group = group_id or runtime.group_id()
     runtime.broker.subscriber(
         topic,
-        group_id=group_id or runtime.group_id(),
+        group_id=group,
+        **runtime.settings.consumer_options(group, topic),
         auto_offset_reset="earliest" if from_beginning else "latest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=decode_json_body,
@@ -335,6 +337,7 @@ def subscribe_batch(
     runtime.broker.subscriber(
         topic,
         group_id=runtime.group_id(),
+        **runtime.settings.consumer_options(runtime.group_id(), topic),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         batch=True,

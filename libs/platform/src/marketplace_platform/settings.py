@@ -8,7 +8,7 @@ whole system, and the tests, at an existing cluster.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +74,24 @@ class ServiceSettings(BaseSettings):
     outbox_full_sweep_s: float = Field(
         15.0, gt=0, validation_alias=AliasChoices("MARKETPLACE_OUTBOX_FULL_SWEEP_S")
     )
+    # Consumer group membership. A dead member's partitions wait for its session to time
+    # out before anyone else may take them (aiokafka's default is 10 s, with heartbeats
+    # every 3 s, which also delay how soon the others hear of a rebalance). 6 s is the
+    # broker's default minimum (group.min.session.timeout.ms).
+    kafka_session_timeout_ms: int = Field(
+        6000, ge=1000, validation_alias=AliasChoices("MARKETPLACE_KAFKA_SESSION_TIMEOUT_MS")
+    )
+    kafka_heartbeat_interval_ms: int = Field(
+        1000, ge=100, validation_alias=AliasChoices("MARKETPLACE_KAFKA_HEARTBEAT_INTERVAL_MS")
+    )
+    # Static membership (KIP-345): a stable name for this instance, unique among the
+    # service's running instances (a StatefulSet pod's name, or `needs-0` locally). A
+    # restarted instance that comes back under its name takes its partitions back at once,
+    # instead of waiting for the session of its dead predecessor and a rebalance of the
+    # whole group. Unset: dynamic membership.
+    kafka_group_instance_id: str | None = Field(
+        None, validation_alias=AliasChoices("MARKETPLACE_KAFKA_GROUP_INSTANCE_ID")
+    )
     processed_retention_days: int = 14
     # Read inbox entries older than this are deleted (FerretDB 1.x has no TTL indexes).
     inbox_read_retention_days: int = Field(
@@ -93,6 +111,19 @@ class ServiceSettings(BaseSettings):
                 "MARKETPLACE_JWT_SECRET must be set in production: the development key is public"
             )
         return self
+
+    def consumer_options(self, group_id: str, topic: str) -> dict[str, Any]:
+        """Membership options of the consumer of `topic` in `group_id`: each subscriber is
+        a consumer of its own, so a static name is made unique per group and topic."""
+        options: dict[str, Any] = {
+            "session_timeout_ms": self.kafka_session_timeout_ms,
+            "heartbeat_interval_ms": min(
+                self.kafka_heartbeat_interval_ms, self.kafka_session_timeout_ms // 3
+            ),
+        }
+        if self.kafka_group_instance_id:
+            options["group_instance_id"] = f"{self.kafka_group_instance_id}:{group_id}:{topic}"
+        return options
 
     @property
     def source(self) -> str:
