@@ -396,6 +396,8 @@ def test_help_shows_flags_without_a_type_and_lists_the_phases() -> None:
     assert root.exit_code == 0, root.output
     (json_line,) = [line for line in root.output.splitlines() if "--json" in line]
     assert "<bool>" not in json_line and "print JSON" in json_line
+    completion = [line for line in root.output.splitlines() if "-completion" in line]
+    assert len(completion) == 2 and not [line for line in completion if "<bool>" in line]
     listing = runner.invoke(app, ["needs", "list", "--help"], env={"COLUMNS": "200"})
     assert listing.exit_code == 0, listing.output
     assert "hypothesis, validation, co-creation, procurement, implementation, scaling" in (
@@ -404,3 +406,161 @@ def test_help_shows_flags_without_a_type_and_lists_the_phases() -> None:
     assert not [
         line for line in listing.output.splitlines() if "--mine" in line and "<bool>" in line
     ]
+
+
+# --- reading as a person: wrapping, narrow terminals, the inbox in the reader's language ---
+
+NEED_ID = "a823a008-7307-4b7e-9f51-0a8c1c0f1e11"
+SOLUTION_ID = "5d0c7a4e-3b1d-4c47-9f51-0a8c1c0f1e22"
+LONG_TITLE = "Skolskjuts med uppföljning av elevernas resor"
+PROBLEM = " ".join(f"ord{i:02}" for i in range(60))
+NEED = {
+    "id": NEED_ID,
+    "title": LONG_TITLE,
+    "problem": PROBLEM,
+    "buyer_org": "karlstad",
+    "municipality_code": "1780",
+    "municipality_name": "Karlstad",
+    "phase": "hypothesis",
+    "status": "published",
+    "cpv_codes": ["80500000", "60130000"],
+    "tags": [],
+    "organisations": 1,
+    "demand": {"organisations": 1, "population": 97000},
+    "allowed_moves": ["validation", "withdrawn"],
+    "cosigners": [],
+    "history": [],
+}
+SOLUTION = {
+    "id": SOLUTION_ID,
+    "name": "ViroteaED VR-träning för vårdpersonal i hemtjänsten",
+    "supplier_org": "virotea-346c9a",
+    "maturity": "market-ready",
+    "regions": ["SE"],
+    "adoption_count": 3,
+}
+SUPPLIER_ENTRIES = [
+    {
+        "id": "m1",
+        "kind": "match.found",
+        "title": "Your solution 'ViroteaED' fits the need 'Digital ledsagning'",
+        "score": 0.82,
+        "created_at": "2025-03-02T09:00:00+00:00",
+        "data": {"solution_name": "ViroteaED", "need_title": "Digital ledsagning"},
+    },
+    {
+        "id": "a1",
+        "kind": "alert.raised",
+        "title": "A need fits your subscription: 'Hållbar handling'",
+        "score": None,
+        "created_at": "2025-03-02T10:00:00+00:00",
+        "data": {"need_title": "Hållbar handling"},
+    },
+]
+
+
+class Services(BaseHTTPRequestHandler):
+    """The three services at one address, as a buyer or a supplier sees them (by the
+    token's role): a buyer's inbox is empty, a supplier's holds two entries."""
+
+    def do_GET(self) -> None:
+        token = self.headers.get("authorization", "").removeprefix("Bearer ")
+        role = jwt.decode(token, options={"verify_signature": False}).get("role")
+        path = self.path.split("?")[0]
+        answers: dict[str, object] = {
+            "/v1/needs": {"items": [NEED, {**NEED, "id": NEED_ID[:-1] + "2"}], "next": None},
+            f"/v1/needs/{NEED_ID}": NEED,
+            "/v1/solutions": {"items": [SOLUTION], "next": None},
+            "/v1/inbox": {
+                "items": SUPPLIER_ENTRIES if role == "supplier" else [],
+                "next": None,
+            },
+        }
+        found = answers.get(path)
+        body = json.dumps(found if found is not None else {"detail": "no such thing"}).encode()
+        self.send_response(200 if found is not None else 404)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def services() -> Iterator[list[str]]:
+    """The root options that point every service at the stand-in."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Services)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield [arg for s in ("needs", "suppliers", "matching") for arg in (f"--{s}-url", url)]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_needs_show_wraps_a_long_problem_and_counts_in_singular(services: list[str]) -> None:
+    shown = runner.invoke(
+        app, [*services, "--org", "karlstad", "needs", "show", NEED_ID], env={"COLUMNS": "60"}
+    )
+    assert shown.exit_code == 0, shown.output
+    for i in range(60):  # every word of the problem, none cut at the panel's edge
+        assert f"ord{i:02}" in shown.output, i
+    assert max(len(line) for line in shown.output.splitlines()) <= 60
+    assert "1 organisation, 97000 invånare" in shown.output
+    assert "organisation(s)" not in shown.output
+    english = runner.invoke(
+        app, [*services, "--org", "karlstad", "--lang", "en", "needs", "show", NEED_ID]
+    )
+    assert "1 organisation, 97000 inhabitants" in english.output
+
+
+@pytest.mark.parametrize("command", [["needs", "list"], ["solutions", "list"]])
+def test_lists_at_80_columns_keep_names_and_ids_whole(
+    services: list[str], command: list[str]
+) -> None:
+    narrow = runner.invoke(app, [*services, "--org", "karlstad", *command], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output
+    lines = [line.strip() for line in narrow.output.splitlines()]
+    assert max(len(line) for line in narrow.output.splitlines()) <= 80
+    name = LONG_TITLE if command[0] == "needs" else SOLUTION["name"]
+    assert name in lines  # the name whole, on its line, not in fragments
+    (first_id,) = [line.split()[-1] for line in lines if line.startswith("id ")][:1]
+    assert first_id == (NEED_ID if command[0] == "needs" else SOLUTION_ID)
+    wide = runner.invoke(app, [*services, "--org", "karlstad", *command], env={"COLUMNS": "200"})
+    assert any(first_id in line and name in line for line in wide.output.splitlines())
+    if command[0] == "needs":  # the id as printed is the one `needs show` takes
+        shown = runner.invoke(app, [*services, "--org", "karlstad", "needs", "show", first_id])
+        assert shown.exit_code == 0 and LONG_TITLE in shown.output
+
+
+def test_inbox_with_org_and_no_role_finds_the_suppliers_inbox(services: list[str]) -> None:
+    found = runner.invoke(app, [*services, "--org", "virotea-346c9a", "inbox", "list"])
+    assert found.exit_code == 0, found.output
+    assert "inkorgen är tom" not in found.output
+    assert "leverantörens inkorg (2)" in found.output and "Digital ledsagning" in found.output
+    buyer = runner.invoke(app, [*services, "--org", "karlstad", "--role", "buyer", "inbox", "list"])
+    assert buyer.exit_code == 0 and "inkorgen är tom" in buyer.output
+    help_text = runner.invoke(app, ["inbox", "list", "--help"], env={"COLUMNS": "200"}).output
+    assert "whichever of the two holds entries" in help_text
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_inbox_entries_read_in_the_readers_language_without_event_types(
+    services: list[str], lang: str
+) -> None:
+    base = [*services, "--org", "virotea-346c9a", "--role", "supplier", "--lang", lang]
+    result = runner.invoke(app, [*base, "inbox", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for raw in ("match.found", "alert.raised", "Your solution 'ViroteaED'", "subscription:"):
+        assert raw not in result.output, raw
+    if lang == "sv":
+        assert "Er lösning ViroteaED passar behovet Digital ledsagning" in result.output
+        assert "Ett behov passar er bevakning: Hållbar handling" in result.output
+        assert "Matchning" in result.output and "Bevakning" in result.output
+        assert "0,82" in result.output
+    else:
+        assert "Your solution ViroteaED fits the need Digital ledsagning" in result.output
+        assert "Match" in result.output and "Watch" in result.output

@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from marketplace_contracts.wording import organisations, render_reason
+from marketplace_contracts.wording import (
+    entry_heading,
+    entry_kind,
+    history_note,
+    inhabitants,
+    organisations,
+    render_reason,
+    used_by,
+)
 from matching.domain.model import NeedProfile, SolutionProfile, SubscriptionProfile
 from matching.domain.solution_index import SolutionIndex
 from matching.domain.subscriptions import SubscriptionIndex
@@ -93,6 +101,35 @@ def test_singular_and_plural() -> None:
     assert organisations(1, "sv") == "1 organisation"
     assert organisations(2, "sv") == "2 organisationer"
     assert organisations(2, "en") == "2 organisations"
+    assert inhabitants(1, "en") == "1 inhabitant" and inhabitants(2, "en") == "2 inhabitants"
+    assert inhabitants(97000, "sv", "97 000") == "97 000 invånare"
+    assert used_by(1, "sv") == "Används av 1 organisation"
+    assert used_by(27, "en") == "Used by 27 organisations"
+
+
+def test_inbox_entries_are_named_and_headed_from_their_data() -> None:
+    found = {"kind": "match.found", "title": "Your solution 'X' fits the need 'Y'"}
+    found["data"] = {"solution_name": "X", "need_title": "Y"}  # type: ignore[assignment]
+    assert entry_heading(found, "sv") == "Er lösning X passar behovet Y"
+    assert entry_kind("alert.raised", "sv") == "Bevakning"
+    assert entry_kind("scaling", "en") == "Scaling opportunity"
+    buyer = {"kind": "match", "solution_name": "X", "need_title": "Y"}
+    assert entry_heading(buyer, "en") == "X fits your need Y"
+    # Without the names it needs, an entry keeps the service's title.
+    assert entry_heading({"kind": "match.found", "title": "T", "data": {}}, "sv") == "T"
+
+
+def test_a_history_note_names_the_solution_and_keeps_a_persons_reason() -> None:
+    moved = {
+        "reason": "implemented solution s1",
+        "reason_code": "implemented",
+        "reason_params": {"solution_id": "s1"},
+    }
+    named = {"s1": {"name": "ViroteaED", "supplier_org": "virotea"}}
+    assert history_note(moved, "sv", named) == "Implementerade ViroteaED från virotea"
+    assert history_note(moved, "en", named) == "Implemented ViroteaED by virotea"
+    assert history_note(moved, "sv") == "En lösning implementerades"  # no id shown
+    assert history_note({"reason": "nya insikter"}, "en") == "nya insikter"
 
 
 def test_every_reason_matching_gives_has_a_code_that_is_rendered() -> None:

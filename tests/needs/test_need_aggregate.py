@@ -17,7 +17,7 @@ from marketplace_contracts.events import (
 from marketplace_contracts.reference import municipality
 from marketplace_contracts.text.search import index_terms, matches, query_terms
 from needs.domain.errors import IllegalPhaseMove, InvalidInput, NotPermitted, RuleConflict
-from needs.domain.model import Adoption, Need
+from needs.domain.model import Adoption, HistoryEntry, Need
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -190,6 +190,22 @@ def test_implementation_moves_from_procurement_and_records_an_adoption() -> None
     assert need.phase == "implementation"
     with pytest.raises(RuleConflict):
         need.record_implementation(org="karlstad", by="anna", now=NOW, solution_id="s1")
+
+
+def test_the_move_an_implementation_makes_carries_a_code_for_peoples_languages() -> None:
+    need = published()
+    for phase in ("validation", "co-creation", "procurement"):
+        need.move_to(phase, org="karlstad", by="anna", now=NOW, reason=None)
+    need.record_implementation(org="karlstad", by="anna", now=NOW, solution_id="s1")
+    moved = need.history[-1]
+    assert moved.reason == "implemented solution s1"  # English, for integrators
+    assert (moved.reason_code, moved.reason_params) == ("implemented", {"solution_id": "s1"})
+    assert need.history[1].reason_code is None  # a plain move has no code
+    # An entry stored before reasons had codes gets it from the service's own reason.
+    stored = HistoryEntry(NOW, "anna", "karlstad", "procurement", "implementation", moved.reason)
+    assert (stored.reason_code, stored.reason_params) == ("implemented", {"solution_id": "s1"})
+    typed = HistoryEntry(NOW, "anna", "karlstad", "scaling", "implementation", moved.reason)
+    assert typed.reason_code is None  # a person's reason on a move back stays theirs
 
 
 def test_an_adoption_names_only_an_own_or_cosigned_need() -> None:

@@ -382,3 +382,35 @@ def test_an_empty_solution_form_names_each_missing_field(lang: str, said: dict[s
     assert t.field_errors(refused) == said
     blank = [{"field": "name", "rule": "invalid", "message": "must not be empty"}]
     assert t.field_errors(blank) == {"name": said["name"]}
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("sv", ("Rätta uppgifterna i formuläret", "Okänd CPV-kod 99999999.")),
+        ("en", ("Correct the details in the form", "Unknown CPV code 99999999.")),
+    ],
+)
+def test_a_refused_preview_says_what_to_correct_not_the_services_words(
+    lang: str, said: tuple[str, str]
+) -> None:
+    from portal.routes.needs import with_values
+
+    # As matching answers a draft with a code outside the vocabulary: no value in the error.
+    refused = [
+        {
+            "field": "cpv_codes.1",
+            "rule": "invalid",
+            "message": "unknown CPV code '99999999': it is not one of the 9454 codes",
+        }
+    ]
+    errors = with_values(refused, {"cpv_codes": ["80500000", "99999999"]})
+    assert errors[0]["value"] == "99999999"
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+    html = env.get_template("_preview.html").render(
+        t=Translator(lang),  # type: ignore[arg-type]
+        preview={"items": [], "refused": True, "errors": errors, "unavailable": False},
+    )
+    assert all(s in html for s in said), html
+    assert "unknown CPV code" not in html and "Tjänsten svarade" not in html
+    assert "The service answered" not in html

@@ -233,3 +233,64 @@ def test_implemented_solutions_are_named_with_their_supplier(services: Fake) -> 
     listed = html.split('id="implemented"')[1].split("</ul>")[0]
     assert ">Matchad lösning</a> (other)" in listed
     assert ">gone</a>" in listed  # a solution the catalogue no longer has keeps its id
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("sv", "Implementerade Matchad lösning från other"),
+        ("en", "Implemented Matchad lösning by other"),
+    ],
+)
+def test_the_history_names_the_implemented_solution_in_the_readers_language(
+    services: Fake, lang: str, said: str
+) -> None:
+    client = signed_in(services, "buyer")
+    client.get(f"/lang/{lang}")
+    at = "2025-04-01T09:00:00+00:00"
+    moved = {
+        "at": at,
+        "by": "anna",
+        "org": "karlstad",
+        "from_phase": "procurement",
+        "to_phase": "implementation",
+        "reason": "implemented solution m1",  # the service's English, for integrators
+        "reason_code": "implemented",
+        "reason_params": {"solution_id": "m1"},
+    }
+    NEED.update(
+        phase="implementation",
+        history=[moved],
+        implementations=[{"solution_id": "m1", "at": at}],
+    )
+    try:
+        html = client.get("/needs/n1").text
+    finally:
+        NEED.update(phase="procurement", history=[], implementations=[])
+    timeline = html.split('id="timeline"')[1].split("</ol>")[0]
+    assert said in timeline
+    assert "implemented solution" not in timeline and "m1" not in timeline
+
+
+def test_in_the_last_phase_no_move_back_is_chosen_beforehand(services: Fake) -> None:
+    client = signed_in(services, "buyer")
+    back = ["hypothesis", "validation", "co-creation", "procurement", "implementation"]
+    NEED.update(phase="scaling", allowed_moves=[*back, "withdrawn"])
+    try:
+        last = client.get("/needs/n1").text
+    finally:
+        NEED.update(phase="procurement", allowed_moves=[])
+    choice = last.split('id="to-phase"')[1].split("</select>")[0]
+    assert '<option value="" selected>Välj fas</option>' in choice
+    assert choice.count("selected") == 1
+    # Back a step at a time: the nearest earlier phase first, the first phase last.
+    assert choice.index("Implementering") < choice.index("Upphandling") < choice.index("Hypotes")
+    assert "Skalning är den sista fasen" in last
+    NEED.update(allowed_moves=["hypothesis", "validation", "implementation", "withdrawn"])
+    try:
+        procured = client.get("/needs/n1").text
+    finally:
+        NEED.update(allowed_moves=[])
+    choice = procured.split('id="to-phase"')[1].split("</select>")[0]
+    assert '<option value="implementation" selected>' in choice  # the next phase
+    assert "Välj fas" not in choice

@@ -44,10 +44,26 @@ IMPLEMENTABLE_PHASES: Final[tuple[str, ...]] = ("procurement", "implementation",
 
 
 def forward_first(current: str, moves: list[str]) -> list[str]:
-    """Moves with the next phase first: what a person most often does next."""
-    return sorted(
-        moves, key=lambda p: (not (p in PHASES and not is_backward(current, p)), moves.index(p))
-    )
+    """Moves in the order a person weighs them: the next phase first (what is most often
+    done next), then back one step at a time (the nearest earlier phase first), the rest
+    (withdrawn) last."""
+
+    def order(p: str) -> tuple[int, int]:
+        if p not in PHASES or current not in PHASES:
+            return (2, moves.index(p))
+        if is_backward(current, p):
+            return (1, -phase_index(p))
+        return (0, phase_index(p))
+
+    return sorted(moves, key=order)
+
+
+def next_phase(current: str) -> str | None:
+    """The phase after `current`; None in the last phase (and for a withdrawn need)."""
+    if current not in PHASES:
+        return None
+    i = phase_index(current)
+    return PHASES[i + 1] if i + 1 < len(PHASES) else None
 
 
 def is_backward(current: str, target: str) -> bool:

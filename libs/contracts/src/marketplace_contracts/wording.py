@@ -40,6 +40,34 @@ MATURITY_NAMES: Final[dict[str, tuple[str, str]]] = {
     "market-ready": ("Marknadsmogen", "Market-ready"),
 }
 _ORGANISATIONS: Final = (("organisation", "organisationer"), ("organisation", "organisations"))
+_INHABITANTS: Final = (("invånare", "invånare"), ("inhabitant", "inhabitants"))
+
+# Inbox entries: their kinds as a person names them (the APIs' kinds are event-like codes:
+# a buyer's "match" and "scaling", a supplier's "match.found", "alert.raised" and
+# "webhook.paused"), and their headings, made from the entry's data.
+ENTRY_KINDS: Final[dict[str, tuple[str, str]]] = {
+    "match": ("Matchning", "Match"),
+    "scaling": ("Skalningsmöjlighet", "Scaling opportunity"),
+    "match.found": ("Matchning", "Match"),
+    "alert.raised": ("Bevakning", "Watch"),
+    "webhook.paused": ("Webhook pausad", "Webhook paused"),
+}
+ENTRY_HEADINGS: Final[dict[str, tuple[str, str]]] = {
+    "match": ("{solution} passar ert behov {need}", "{solution} fits your need {need}"),
+    "scaling": (
+        "Skalningsmöjlighet: {solution} används redan på andra håll och passar {need}",
+        "Scaling opportunity: {solution} already runs elsewhere and fits {need}",
+    ),
+    "match.found": (
+        "Er lösning {solution} passar behovet {need}",
+        "Your solution {solution} fits the need {need}",
+    ),
+    "alert.raised": ("Ett behov passar er bevakning: {need}", "A need fits your watch: {need}"),
+    "webhook.paused": (
+        "Er webhook {url} pausades efter upprepade misslyckade leveranser",
+        "Your webhook {url} was paused after repeated failed deliveries",
+    ),
+}
 
 
 def pick(pair: tuple[str, str], lang: Lang) -> str:
@@ -60,6 +88,64 @@ def organisation_word(count: int, lang: Lang) -> str:
 def organisations(count: int, lang: Lang) -> str:
     """ "1 organisation", "3 organisationer" / "3 organisations"."""
     return f"{count} {organisation_word(count, lang)}"
+
+
+def inhabitants(count: int, lang: Lang, number: str | None = None) -> str:
+    """ "1 invånare" / "1 inhabitant", "97000 inhabitants"; `number` is the count as the
+    caller writes it ("97 000"), else the digits."""
+    one, many = _INHABITANTS[0 if lang == "sv" else 1]
+    return f"{number or count} {one if count == 1 else many}"
+
+
+def used_by(count: int, lang: Lang) -> str:
+    """ "Används av 1 organisation", "Used by 27 organisations"."""
+    used = organisations(count, lang)
+    return f"Används av {used}" if lang == "sv" else f"Used by {used}"
+
+
+def entry_kind(kind: str, lang: Lang) -> str:
+    """An inbox entry's kind in plain words: "Matchning", "Bevakning"."""
+    return name_of(ENTRY_KINDS, kind, lang)
+
+
+def entry_heading(entry: Mapping[str, Any], lang: Lang) -> str:
+    """An inbox entry's heading in the reader's language, from its data: the names a
+    buyer's entry carries, the event a supplier's entry keeps in `data`. An entry of an
+    unknown kind, or without the names, keeps the service's own title."""
+    data: Mapping[str, Any] = entry.get("data") or {}
+
+    def value(key: str) -> str:
+        return str(data.get(key) or entry.get(key) or "")
+
+    names = {"solution": value("solution_name"), "need": value("need_title"), "url": value("url")}
+    pair = ENTRY_HEADINGS.get(str(entry.get("kind")))
+    if pair is None or not all(names[k] for k in names if "{" + k + "}" in pair[1]):
+        return str(entry.get("title") or names["need"] or names["solution"])
+    return pick(pair, lang).format(**names)
+
+
+def history_note(
+    entry: Mapping[str, Any], lang: Lang, solutions: Mapping[str, Mapping[str, Any]] | None = None
+) -> str:
+    """A need's history entry's note in plain words: from its `reason_code` and
+    `reason_params` where the service wrote one (naming the solution, and its supplier,
+    from `solutions` by id), else the reason as the person moving the need wrote it."""
+    code = entry.get("reason_code")
+    params: Mapping[str, Any] = entry.get("reason_params") or {}
+    sv = lang == "sv"
+    if code == "implemented":
+        solution = (solutions or {}).get(str(params.get("solution_id"))) or {}
+        name, supplier = solution.get("name"), solution.get("supplier_org")
+        if not name:
+            return "En lösning implementerades" if sv else "A solution was implemented"
+        if supplier:
+            return (
+                f"Implementerade {name} från {supplier}"
+                if sv
+                else f"Implemented {name} by {supplier}"
+            )
+        return f"Implementerade {name}" if sv else f"Implemented {name}"
+    return str(entry.get("reason") or "")
 
 
 def place(code: str, lang: Lang) -> str:

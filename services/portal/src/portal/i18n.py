@@ -9,8 +9,12 @@ from typing import Any, Final, Literal
 from marketplace_contracts.process import PRACTICE_TAGS
 from marketplace_contracts.wording import (
     CPV_LEVEL_NAMES,
+    ENTRY_HEADINGS,
     MATURITY_NAMES,
     PHASE_NAMES,
+    entry_heading,
+    entry_kind,
+    history_note,
     name_of,
     organisation_word,
     pick,
@@ -163,6 +167,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Förhandsvisningen är inte tillgänglig just nu.",
         "The preview is not available right now.",
     ),
+    "preview_refused": (
+        "Rätta uppgifterna i formuläret för att se befintliga lösningar.",
+        "Correct the details in the form to see existing solutions.",
+    ),
     "score": ("Poäng", "Score"),
     "publish": ("Publicera", "Publish"),
     "publish_hint": (
@@ -174,6 +182,12 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "reason": ("Motivering", "Reason"),
     "reason_hint": ("Krävs när behovet flyttas bakåt.", "Required when the need moves back."),
     "move": ("Flytta", "Move"),
+    "choose_phase": ("Välj fas", "Choose a phase"),
+    "last_phase_hint": (
+        "{phase} är den sista fasen. Behovet kan flyttas tillbaka till en tidigare fas, "
+        "med en motivering.",
+        "{phase} is the last phase. The need can move back to an earlier phase, with a reason.",
+    ),
     "withdraw": ("Återta behovet", "Withdraw the need"),
     "history": ("Historik", "History"),
     "history_created": ("Skapat", "Created"),
@@ -284,20 +298,9 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "inbox_none": ("Inkorgen är tom.", "The inbox is empty."),
     "inbox_new": ("{n} nya händelser", "{n} new events"),
     "inbox_new_one": ("{n} ny händelse", "{n} new event"),
-    "match_for": ("{solution} passar ert behov {need}", "{solution} fits your need {need}"),
-    "scaling_for": (
-        "Skalningsmöjlighet: {solution} används redan på andra håll och passar {need}",
-        "Scaling opportunity: {solution} already runs elsewhere and fits {need}",
-    ),
-    "supplier_match": (
-        "Er lösning {solution} passar behovet {need}",
-        "Your solution {solution} fits the need {need}",
-    ),
-    "supplier_alert": ("Ett behov passar er bevakning: {need}", "A need fits your watch: {need}"),
-    "webhook_paused": (
-        "Er webhook {url} pausades efter upprepade misslyckade leveranser",
-        "Your webhook {url} was paused after repeated failed deliveries",
-    ),
+    # A buyer's entries are headed in the template; the words are the shared ones.
+    "match_for": ENTRY_HEADINGS["match"],
+    "scaling_for": ENTRY_HEADINGS["scaling"],
     "unread": ("Oläst", "Unread"),
     "mark_read": ("Markera som läst", "Mark as read"),
     "reasons": ("Skäl", "Reasons"),
@@ -376,16 +379,6 @@ def _refusal(error: Mapping[str, Any]) -> str:
     return "invalid"
 
 
-# Inbox entry kinds, as a person names them (the API's kinds are event-like codes).
-ENTRY_KINDS: Final[dict[str, tuple[str, str]]] = {
-    "match": ("Matchning", "Match"),
-    "scaling": ("Skalningsmöjlighet", "Scaling opportunity"),
-    "match.found": ("Matchning", "Match"),
-    "alert.raised": ("Bevakning", "Watch"),
-    "webhook.paused": ("Webhook pausad", "Webhook paused"),
-}
-
-
 class Translator:
     def __init__(self, lang: Lang) -> None:
         self.lang = lang
@@ -405,20 +398,18 @@ class Translator:
         return name_of(MATURITY_NAMES, value, self.lang)
 
     def entry_kind(self, kind: str) -> str:
-        pair = ENTRY_KINDS.get(kind)
-        return pick(pair, self.lang) if pair else kind
+        return entry_kind(kind, self.lang)
 
     def supplier_entry_title(self, entry: Mapping[str, Any]) -> str:
         """A supplier inbox entry's heading, made from its data in the reader's language."""
-        data: Mapping[str, Any] = entry.get("data") or {}
-        kind = entry.get("kind")
-        if kind == "match.found" and data.get("solution_name") and data.get("need_title"):
-            return self("supplier_match", solution=data["solution_name"], need=data["need_title"])
-        if kind == "alert.raised" and data.get("need_title"):
-            return self("supplier_alert", need=data["need_title"])
-        if kind == "webhook.paused" and data.get("url"):
-            return self("webhook_paused", url=data["url"])
-        return str(entry.get("title") or "")
+        return entry_heading(entry, self.lang)
+
+    def history_note(
+        self, entry: Mapping[str, Any], solutions: Mapping[str, Mapping[str, Any]]
+    ) -> str:
+        """A history entry's note: the service's, from its code, naming the solution from
+        `solutions` by id; a person's reason as written (see `history_note`)."""
+        return history_note(entry, self.lang, solutions)
 
     def organisations(self, count: int) -> str:
         """ "1 organisation", "2 organisationer" (the number as `number` writes it)."""

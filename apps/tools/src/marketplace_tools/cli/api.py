@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 
 from marketplace_contracts.process import PHASES, PRACTICE_TAGS, practice_tag
 from marketplace_platform.tokens import Role
@@ -22,6 +21,7 @@ from .core import (
     cpv_name,
     emit_json,
     out,
+    print_listing,
     reports_errors,
     short_time,
 )
@@ -68,7 +68,10 @@ def cpv_lines(codes: list[str] | None, lang: Lang, indent: int) -> str:
 
 
 def show_need(need: dict[str, Any], lang: Lang) -> None:
+    from marketplace_contracts.wording import inhabitants, organisations  # not at start
+
     demand = need.get("demand") or {}
+    population = demand.get("population")
     lines = [
         f"[bold]{escape(str(need.get('title')))}[/]",
         f"id            {need.get('id')}",
@@ -77,8 +80,8 @@ def show_need(need: dict[str, Any], lang: Lang) -> None:
         f"phase/status  {need.get('phase')} / {need.get('status')}",
         f"CPV           {cpv_lines(need.get('cpv_codes'), lang, 14)}",
         f"tags          {', '.join(need.get('tags') or []) or '-'}",
-        f"demand        {demand.get('organisations', 1)} organisation(s), "
-        f"{demand.get('population', '?')} inhabitants",
+        f"demand        {organisations(int(demand.get('organisations', 1)), lang)}, "
+        + (inhabitants(int(population), lang) if isinstance(population, int) else "?"),
         f"next phases   {', '.join(need.get('allowed_moves') or []) or '-'}",
         "",
         escape(str(need.get("problem") or "")),
@@ -96,29 +99,26 @@ def show_need(need: dict[str, Any], lang: Lang) -> None:
                 f"{short_time(h.get('at'))}  {h.get('from_phase') or '-'} -> "
                 f"{h.get('to_phase')}  by {h.get('org')}{reason}"
             )
-    out.print(Panel("\n".join(lines), title="need", expand=False))
+    # Not soft-wrapped like a line of output: the problem wraps inside the panel.
+    out.print(Panel("\n".join(lines), title="need", expand=False), soft_wrap=False)
 
 
 def need_table(items: list[dict[str, Any]], lang: Lang, total: Any = None) -> None:
-    table = Table(title=f"needs ({total if total is not None else len(items)})")
-    table.add_column("id", no_wrap=True)
-    table.add_column("title")
-    table.add_column("buyer")
-    table.add_column("CPV")
-    table.add_column("phase")
-    table.add_column("status")
-    table.add_column("orgs", justify="right")
-    for n in items:
-        table.add_row(
-            str(n.get("id")),
+    rows = [
+        (
+            escape(str(n.get("id"))),
             escape(str(n.get("title"))),
-            str(n.get("buyer_org")),
+            escape(str(n.get("buyer_org"))),
             cpv_lines(n.get("cpv_codes"), lang, 0),
             str(n.get("phase")),
             str(n.get("status")),
             str(n.get("organisations", "")),
         )
-    out.print(table)
+        for n in items
+    ]
+    headers = ("id", "title", "buyer", "CPV", "phase", "status", "orgs")
+    title = f"needs ({total if total is not None else len(items)})"
+    print_listing(title, headers, rows, right={6})
 
 
 def show_solution(s: dict[str, Any], lang: Lang) -> None:
@@ -139,25 +139,44 @@ def show_solution(s: dict[str, Any], lang: Lang) -> None:
             f"runs at {d.get('buyer_org')} ({d.get('municipality_code')}) since "
             f"{short_time(d.get('since'))} [{d.get('kind')}]"
         )
-    out.print(Panel("\n".join(lines), title="solution", expand=False))
+    out.print(Panel("\n".join(lines), title="solution", expand=False), soft_wrap=False)
 
 
-def entry_title(e: dict[str, Any]) -> str:
-    for key in ("title", "need_title", "solution_name"):
-        if e.get(key):
-            return str(e[key])
-    return ""
+def entry_rows(items: list[dict[str, Any]], lang: Lang) -> list[tuple[str, ...]]:
+    """Inbox entries as rows: id, heading, kind, time, score, in the reader's language."""
+    from marketplace_contracts.wording import entry_heading, entry_kind, used_by
+
+    rows: list[tuple[str, ...]] = []
+    for e in items:
+        score = e.get("score")
+        shown = f"{score:.2f}" if isinstance(score, int | float) else ""
+        adoptions = e.get("adoption_count")
+        heading = entry_heading(e, lang)
+        if adoptions:
+            heading += f" ({used_by(int(adoptions), lang).lower()})"
+        rows.append(
+            (
+                escape(str(e.get("id"))),
+                escape(heading),
+                escape(entry_kind(str(e.get("kind")), lang)),
+                short_time(e.get("created_at") or e.get("updated_at")),
+                shown.replace(".", ",") if lang == "sv" else shown,
+            )
+        )
+    return rows
 
 
-def show_entry(e: dict[str, Any]) -> None:
-    score = e.get("score")
-    extra = f" score {score:.2f}" if isinstance(score, int | float) else ""
-    adoptions = e.get("adoption_count")
-    extra += f", used by {adoptions}" if adoptions else ""
-    out.print(
-        f"{short_time(e.get('created_at') or e.get('updated_at'))}  [bold]{e.get('kind')}[/]"
-        f"{extra}  {escape(entry_title(e))}  [dim]{e.get('id')}[/]"
-    )
+def entry_headers(lang: Lang) -> tuple[str, ...]:
+    if lang == "sv":
+        return ("id", "händelse", "slag", "tid", "poäng")
+    return ("id", "event", "kind", "time", "score")
+
+
+def show_entry(e: dict[str, Any], lang: Lang) -> None:
+    """One entry as it arrives (`inbox follow`): a line, its id at the end, whole."""
+    _id, heading, kind, when, score = entry_rows([e], lang)[0]
+    extra = f"  {score}" if score else ""
+    out.print(f"{when}  [bold]{kind}[/]{extra}  {heading}  [dim]{_id}[/]")
 
 
 # --- needs ---------------------------------------------------------------------------------
@@ -297,10 +316,13 @@ def needs_cosign(
     if c.as_json:
         emit_json(need)
         return
+    from marketplace_contracts.wording import inhabitants, organisations  # not at start
+
     demand = need.get("demand") or {}
     out.print(
-        f"co-signed need [bold]{need['id']}[/]: {demand.get('organisations')} organisations, "
-        f"{demand.get('population')} inhabitants"
+        f"co-signed need [bold]{need['id']}[/]: "
+        f"{organisations(int(demand.get('organisations') or 1), c.lang)}, "
+        f"{inhabitants(int(demand.get('population') or 0), c.lang)}"
     )
 
 
@@ -362,22 +384,18 @@ def needs_matches(ctx: typer.Context, need_id: Id) -> None:
         return
     from marketplace_contracts.wording import render_reason  # the event models: not at start
 
-    table = Table(title=f"matches for {need_id}")
-    table.add_column("score", justify="right")
-    table.add_column("solution")
-    table.add_column("supplier")
-    table.add_column("solution id", no_wrap=True)
-    table.add_column("why")
-    for m in items:
-        reasons = "; ".join(render_reason(r, c.lang) for r in m.get("reasons") or [])
-        table.add_row(
-            f"{m.get('score', 0):.2f}",
+    rows = [
+        (
+            escape(str(m.get("solution_id"))),
             escape(str(m.get("solution_name"))),
-            str(m.get("supplier_org")),
-            str(m.get("solution_id")),
-            escape(reasons),
+            f"{m.get('score', 0):.2f}",
+            escape(str(m.get("supplier_org"))),
+            escape("; ".join(render_reason(r, c.lang) for r in m.get("reasons") or [])),
         )
-    out.print(table)
+        for m in items
+    ]
+    headers = ("solution id", "solution", "score", "supplier", "why")
+    print_listing(f"matches for {escape(need_id)}", headers, rows, right={2})
 
 
 @needs_app.command("implement")
@@ -494,19 +512,19 @@ def solutions_list(  # noqa: PLR0917 - typer options
         return
     items = answer.get("items") or []
     count = f"{len(items)} or more" if answer.get("next") else str(len(items))
-    table = Table(title=f"solutions ({count})")
-    for column in ("id", "name", "supplier", "maturity", "regions", "adoptions"):
-        table.add_column(column, no_wrap=column == "id")
-    for s in items:
-        table.add_row(
-            str(s.get("id")),
+    rows = [
+        (
+            escape(str(s.get("id"))),
             escape(str(s.get("name"))),
-            str(s.get("supplier_org")),
+            escape(str(s.get("supplier_org"))),
             str(s.get("maturity")),
-            ", ".join(s.get("regions") or []),
+            escape(", ".join(s.get("regions") or [])),
             str(s.get("adoption_count", 0)),
         )
-    out.print(table)
+        for s in items
+    ]
+    headers = ("id", "name", "supplier", "maturity", "regions", "adoptions")
+    print_listing(f"solutions ({count})", headers, rows, right={5})
     if answer.get("next"):
         out.print(f"next page: --cursor {escape(str(answer['next']))}")
 
@@ -553,25 +571,59 @@ InboxService = Annotated[
     str | None,
     typer.Option(
         "--service",
-        help="needs (buyers) or suppliers; default: from the token's role",
+        help="needs (a buyer's inbox) or suppliers (a supplier's); default: the token's "
+        "role; with --org and no --role, whichever of the two holds entries (buyer's first)",
         show_default=False,
     ),
 ]
+INBOXES: dict[str, tuple[ServiceName, Role]] = {
+    "needs": ("needs", "buyer"),
+    "suppliers": ("suppliers", "supplier"),
+}
 
 
-def inbox_target(c: Config, service: str | None) -> tuple[ServiceName, Role]:
+def inbox_target(c: Config, service: str | None) -> tuple[ServiceName, Role] | None:
+    """The inbox to read: by --service, else by the token's role; None when the role is
+    not known (--org without --role signs a token for either)."""
     if service is None:
         role = c.token_role()
-        if role in (None, "buyer"):
-            return "needs", "buyer"
+        if role is None:
+            return None
+        if role == "buyer":
+            return INBOXES["needs"]
         if role == "supplier":
-            return "suppliers", "supplier"
+            return INBOXES["suppliers"]
         raise CliError(f"a token with role {role!r} has no inbox: pass --service")
-    if service == "needs":
-        return "needs", "buyer"
-    if service == "suppliers":
-        return "suppliers", "supplier"
+    if service in INBOXES:
+        return INBOXES[service]
     raise CliError(f"--service must be needs or suppliers, not {service!r}")
+
+
+def read_inbox(
+    c: Config, service: str | None, params: dict[str, Any]
+) -> tuple[ServiceName, dict[str, Any]]:
+    """The inbox's page and the service it came from. An organisation signed for with
+    --org and no --role may be a buyer or a supplier: its buyer inbox is asked first and,
+    when that holds nothing (or its service does not answer), its supplier inbox."""
+    target = inbox_target(c, service)
+    if target is not None:
+        name, role = target
+        return name, c.call(name, "GET", "/v1/inbox", role=role, params=params)
+    try:
+        answer = c.call("needs", "GET", "/v1/inbox", role="buyer", params=params)
+    except CliError:
+        answer = None
+    if answer and answer.get("items"):
+        return "needs", answer
+    try:
+        supplied = c.call("suppliers", "GET", "/v1/inbox", role="supplier", params=params)
+    except CliError:
+        if answer is None:
+            raise
+        return "needs", answer
+    if answer is not None and not supplied.get("items"):
+        return "needs", answer  # both empty: the buyer's, as with a buyer's token
+    return "suppliers", supplied
 
 
 @inbox_app.command("list")
@@ -583,25 +635,32 @@ def inbox_list(
     cursor: Annotated[str | None, typer.Option(help="the next page, as printed")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
 ) -> None:
-    """Your inbox, newest first, a page at a time."""
+    """Your inbox, newest first, a page at a time (in the language of --lang)."""
     c = cfg(ctx)
-    name, role = inbox_target(c, service)
     params: dict[str, Any] = {
         "limit": limit,
         "unread": "true" if unread else None,
         "cursor": cursor,
     }
-    answer = c.call(name, "GET", "/v1/inbox", role=role, params=params)
+    name, answer = read_inbox(c, service, params)
     if c.as_json:
         emit_json(answer)
         return
     items = answer.get("items") or []
+    sv = c.lang == "sv"
     if not items:
-        out.print("the inbox is empty" if not cursor else "no more entries")
-    for entry in items:
-        show_entry(entry)
+        if cursor:
+            out.print("inga fler händelser" if sv else "no more entries")
+        else:
+            out.print("inkorgen är tom" if sv else "the inbox is empty")
+    else:
+        whose = {"needs": ("köparens", "buyer"), "suppliers": ("leverantörens", "supplier")}[name]
+        title = f"{whose[0]} inkorg" if sv else f"{whose[1]} inbox"
+        print_listing(f"{title} ({len(items)})", entry_headers(c.lang), entry_rows(items, c.lang))
     if answer.get("next"):
-        out.print(f"next page: --cursor {escape(str(answer['next']))}")
+        # A cursor is one inbox's: a found inbox is named for the next page to ask it.
+        found = f"--service {name} " if inbox_target(c, service) is None else ""
+        out.print(f"next page: {found}--cursor {escape(str(answer['next']))}")
 
 
 @inbox_app.command("follow")
@@ -609,7 +668,11 @@ def inbox_list(
 def inbox_follow(ctx: typer.Context, service: InboxService = None) -> None:
     """Follow your inbox live (unread entries first), until Ctrl-C."""
     c = cfg(ctx)
-    name, role = inbox_target(c, service)
+    target = inbox_target(c, service)
+    if target is None:  # --org without --role: the inbox that holds entries
+        name, _ = read_inbox(c, None, {"limit": 1})
+        target = INBOXES[name]
+    name, role = target
     if not c.as_json:
         out.print(f"[dim]following the {name} inbox; Ctrl-C stops[/]")
     for event, _event_id, data in c.stream_events(name, "/v1/inbox/stream", role):
@@ -620,4 +683,4 @@ def inbox_follow(ctx: typer.Context, service: InboxService = None) -> None:
         if c.as_json:
             typer.echo(json.dumps(entry, ensure_ascii=False))
         else:
-            show_entry(entry if isinstance(entry, dict) else {"kind": event, "title": data})
+            show_entry(entry if isinstance(entry, dict) else {"kind": event, "title": data}, c.lang)

@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from typer._completion_classes import completion_init
+from typer.completion import install_callback, show_callback
 
 from marketplace_platform.tokens import ROLES, mint_token
 
@@ -14,11 +16,15 @@ from .core import DEFAULT_URLS, Config, dev_settings, language, reports_errors
 from .cpv import cpv_app
 from .operations import events_app, status
 
+# typer's own completion options show a "<bool>" in --help; the root declares them
+# itself, as flags (`metavar=""`), with typer's callbacks and shells.
 app = typer.Typer(
     help="Marketplace for demand-driven innovation procurement",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    add_completion=False,
 )
+completion_init()
 
 
 @app.callback()
@@ -43,7 +49,10 @@ def _root(  # noqa: PLR0917 - typer options
     ] = None,
     role: Annotated[
         str | None,
-        typer.Option(help="role of that token: buyer, supplier, admin (default: the command's)"),
+        typer.Option(
+            help="role of that token: buyer, supplier, admin (default: the command's; "
+            "`inbox` reads the org's buyer inbox, or its supplier inbox when that is empty)"
+        ),
     ] = None,
     municipality: Annotated[
         str | None, typer.Option(help="municipality code for that token and for new needs")
@@ -58,10 +67,32 @@ def _root(  # noqa: PLR0917 - typer options
         typer.Option(
             "--lang",
             envvar="MARKETPLACE_LANG",
-            help="language of CPV labels: sv or en (default: from LANG, else sv)",
+            help="language of labels and of the inbox: sv or en (default: from LANG, else sv)",
             show_default=False,
         ),
     ] = None,
+    _install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            metavar="",
+            callback=install_callback,
+            expose_value=False,
+            is_eager=True,
+            help="install completion for the current shell",
+        ),
+    ] = False,
+    _show_completion: Annotated[
+        bool,
+        typer.Option(
+            "--show-completion",
+            metavar="",
+            callback=show_callback,
+            expose_value=False,
+            is_eager=True,
+            help="show completion for the current shell, to copy it or customise it",
+        ),
+    ] = False,
 ) -> None:
     """Commands for buyers, suppliers and operators.
 

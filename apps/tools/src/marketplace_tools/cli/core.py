@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
@@ -214,6 +214,49 @@ def check(service: str, response: httpx.Response) -> None:
     if code == 404:
         raise CliError(f"not found (404): {detail}")
     raise CliError(f"the {service} service answered {code} {response.reason_phrase}: {detail}")
+
+
+TITLE_WIDTH = 24  # a table is printed when its titles get this much room, not less
+
+
+def print_listing(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    right: Collection[int] = (),
+) -> None:
+    """Rows of markup cells, the first the item's id, the second its name: a table when
+    the terminal has room for every id whole on one line and the names readable, else
+    one block per row, the name on its own line and the other cells beneath it, labelled.
+    Either way an id is printed whole, as the commands that take it expect it."""
+    from rich.padding import Padding
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, header in enumerate(headers):
+        table.add_column(
+            header,
+            no_wrap=i == 0,
+            min_width=TITLE_WIDTH if i == 1 else None,
+            justify="right" if i in right else "left",
+        )
+    for row in rows:
+        table.add_row(*row)
+    # The narrowest the table can be (its columns' longest words), measured unbounded.
+    if table.__rich_measure__(out, out.options.update_width(10_000)).minimum <= out.width:
+        out.print(table, soft_wrap=False)
+        return
+    out.print(f"[italic]{title}[/]", soft_wrap=False)
+    for row in rows:
+        details = Table.grid(padding=(0, 2))
+        details.add_column(style="dim", no_wrap=True)
+        details.add_column(overflow="fold")
+        for header, cell in zip((headers[0], *headers[2:]), (row[0], *row[2:]), strict=True):
+            details.add_row(header, cell)
+        out.print("", soft_wrap=False)
+        out.print(f"[bold]{row[1]}[/]", soft_wrap=False)
+        out.print(Padding(details, (0, 0, 0, 2), expand=False), soft_wrap=False)
 
 
 def emit_json(value: Any) -> None:

@@ -84,6 +84,12 @@ def cpv_prefixes(codes: list[str]) -> list[str]:
     return sorted({code[:n] for code in codes for n in range(2, 9)})
 
 
+# The reason the service writes when an implementation moves a need on: English for
+# integrators in `reason`, and as a code with parameters for people's languages.
+IMPLEMENTED = "implemented"
+_IMPLEMENTED_REASON = "implemented solution "
+
+
 @dataclass
 class HistoryEntry:
     at: datetime
@@ -92,6 +98,23 @@ class HistoryEntry:
     from_phase: str | None
     to_phase: str
     reason: str | None = None
+    # Set when the service wrote the reason (a person's reason has none): `IMPLEMENTED`
+    # with {"solution_id": ...}.
+    reason_code: str | None = None
+    reason_params: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Entries stored before reasons carried a code: the service's own English reason
+        # for an implementation, on the one move an implementation makes, gets its code.
+        reason = self.reason or ""
+        if (
+            self.reason_code is None
+            and (self.from_phase, self.to_phase) == ("procurement", "implementation")
+            and reason.startswith(_IMPLEMENTED_REASON)
+            and " " not in reason.removeprefix(_IMPLEMENTED_REASON)
+        ):
+            self.reason_code = IMPLEMENTED
+            self.reason_params = {"solution_id": reason.removeprefix(_IMPLEMENTED_REASON)}
 
 
 @dataclass
@@ -313,12 +336,24 @@ class Need:
         self._apply_move(target, org=org, by=by, now=now, reason=reason)
 
     def _apply_move(
-        self, target: Phase, *, org: str, by: str, now: datetime, reason: str | None
+        self,
+        target: Phase,
+        *,
+        org: str,
+        by: str,
+        now: datetime,
+        reason: str | None,
+        reason_code: str | None = None,
+        reason_params: dict[str, str] | None = None,
     ) -> None:
         previous = self.phase
         self.phase = target
         self.updated_at = now
-        self.history.append(HistoryEntry(now, by, org, previous, target, reason))
+        self.history.append(
+            HistoryEntry(
+                now, by, org, previous, target, reason, reason_code, dict(reason_params or {})
+            )
+        )
         if self.is_published and target != WITHDRAWN:
             self.pending.append(
                 NeedPhaseChanged(
@@ -399,7 +434,9 @@ class Need:
                 org=org,
                 by=by,
                 now=now,
-                reason=f"implemented solution {solution_id}",
+                reason=_IMPLEMENTED_REASON + solution_id,
+                reason_code=IMPLEMENTED,
+                reason_params={"solution_id": solution_id},
             )
         implementation = Implementation(
             solution_id=solution_id,

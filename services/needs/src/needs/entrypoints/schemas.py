@@ -173,7 +173,16 @@ class HistoryOut(BaseModel):
     org: str
     from_phase: str | None
     to_phase: str
-    reason: str | None
+    reason: str | None = Field(description="why, in English or as the buyer wrote it")
+    reason_code: str | None = Field(
+        default=None,
+        description="set when the service wrote the reason, for rendering it in other "
+        'languages: "implemented" (the need moved on by an implementation)',
+    )
+    reason_params: dict[str, str] = Field(
+        default_factory=dict,
+        description='the reason\'s parameters: {"solution_id": ...} for "implemented"',
+    )
 
 
 class CosignerOut(BaseModel):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from marketplace_contracts.process import IMPLEMENTABLE_PHASES, forward_first
+from marketplace_contracts.process import IMPLEMENTABLE_PHASES, forward_first, next_phase
 from marketplace_contracts.reference import swedish_sort_key
 
 from ..api import Api, ApiError
@@ -34,6 +34,24 @@ def need_values(form: FormData) -> dict[str, Any]:
         "language": field(form, "language") or "sv",
         "tags": [v for v in form.getlist("tags") if isinstance(v, str)],
     }
+
+
+def with_values(errors: list[dict[str, Any]], body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Refused fields with the value that was sent where the service left it out
+    ("cpv_codes.1": the second code), for a message that names it."""
+    out = []
+    for error in errors:
+        name, _, index = str(error.get("field", "")).partition(".")
+        sent = body.get(name)
+        if "value" in error:
+            out.append(error)
+        elif isinstance(sent, list) and index.isdigit() and int(index) < len(sent):
+            out.append({**error, "value": sent[int(index)]})
+        elif isinstance(sent, str) and not index:
+            out.append({**error, "value": sent})
+        else:
+            out.append(error)
+    return out
 
 
 def implementation_choices(
@@ -125,9 +143,16 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
         try:
             result = await api.call("matching", "POST", "/v1/preview", user.token, json=body)
         except ApiError as exc:
-            return {"items": [], "error": exc.detail, "unavailable": exc.status >= 500}
+            # The service's words are for integrators: the page says what to correct, in
+            # the reader's language, from the refused fields and the values sent.
+            return {
+                "items": [],
+                "refused": True,
+                "errors": with_values(exc.errors, body),
+                "unavailable": exc.status >= 500,
+            }
         items = list(result.get("items", [])) if isinstance(result, dict) else []
-        return {"items": items, "error": None, "unavailable": False}
+        return {"items": items, "refused": False, "errors": [], "unavailable": False}
 
     @router.post("/needs/preview", response_class=HTMLResponse)
     async def need_preview(request: Request) -> Response:
@@ -195,6 +220,7 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
         matches, listed = await asyncio.gather(matches_of, listed_of)
         matches = matches or []
         matched, others = implementation_choices(matches, listed, searched=bool(searched))
+        implemented = await _implemented(api, need, matches, listed, user.token)
         return pages.render(
             request,
             "need_detail.html",
@@ -205,9 +231,12 @@ def build_router(pages: Pages) -> APIRouter:  # noqa: PLR0915 - the routes
             matched_solutions=matched,
             other_solutions=others,
             solution_q=searched,
-            implemented=await _implemented(api, need, matches, listed, user.token),
+            implemented=implemented,
+            # The history names an implemented solution (its notes carry the id).
+            implemented_by_id={i["solution_id"]: i for i in implemented},
             implementable=need["phase"] in IMPLEMENTABLE_PHASES,
             moves=forward_first(need["phase"], need.get("allowed_moves") or []),
+            next_phase=next_phase(need["phase"]),
         )
 
     def need_action(action: str) -> Callable[[Request, str], Awaitable[Response]]:
