@@ -8,11 +8,13 @@ needs and 500 solutions per scenario and keeps faults longer. See `workload.py` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -266,6 +268,75 @@ async def test_two_matching_instances_one_killed(stack: Stack) -> None:
         killed,
         note=f"survivor {stats.get('instance')} handled {json.dumps(stats.get('handled'))[:120]}",
     )
+
+
+# --- pruning under load, and a second writer on the default database --------------------
+
+PRUNE_RETENTION_S = 10.0
+
+
+async def test_pruning_every_second_and_a_second_writer_during_load(stack: Stack) -> None:
+    """What the scale work added, under the stream: every service prunes each second and
+    drops processed-event markers older than 10 s, while matching is SIGKILLed and
+    restarted (its uncommitted records come again: the markers they need are recent) and
+    a second needs instance is started on the same FerretDB, which cannot keep two
+    writers apart: it must refuse, saying why, and the first must lose nothing."""
+    stack.env |= {
+        "MARKETPLACE_PRUNE_INTERVAL_S": "1",
+        "MARKETPLACE_PROCESSED_RETENTION_DAYS": str(PRUNE_RETENTION_S / 86400),
+    }
+    await stack.up()
+    stream = stream_for(stack)
+    faults: list[Fault] = []
+    refusals: list[str] = []
+
+    async def second_needs() -> None:
+        began = time.monotonic()
+        second = stack.start("needs", env={"MARKETPLACE_KAFKA_GROUP_INSTANCE_ID": "needs-1"})
+        stack.extra.append(second)
+        assert second.process.proc is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            await asyncio.to_thread(second.process.proc.wait, 60)
+        refusals.append("" if second.process.alive() else second.process.log_tail(80))
+        faults.append(Fault(began, time.monotonic()))
+
+    async def restart_matching() -> None:
+        faults.append(await stack.kill_and_restart("matching"))
+
+    # Markers as a long run leaves them (most handlers are idempotent by key and write
+    # none): a day old, for each service, to be pruned while the stream runs.
+    old_markers = [
+        {"_id": f"fault-suite/old-{k}", "at": datetime.now(UTC) - timedelta(days=1)}
+        for k in range(50)
+    ]
+    async with stack.client() as mongo:
+        for name in SERVICES_WITH_MARKERS:
+            await mongo[stack.db_name(name)]["processed_events"].insert_many(old_markers)
+
+    await stream.run(on_progress={0.3: second_needs, 0.6: restart_matching})
+    faults.sort(key=lambda f: f.began)
+    await finish(
+        "pruning every second (markers older than 10 s) + a second needs instance refused "
+        "+ SIGKILL matching",
+        stack,
+        stream,
+        faults,
+    )
+    assert refusals and "another instance of the needs service" in refusals[0], refusals
+    # Pruning ran under the load: no marker outlived the retention by more than a few
+    # prune intervals, the day-old ones included.
+    cutoff = datetime.now(UTC) - timedelta(seconds=PRUNE_RETENTION_S + 5)
+    async with stack.client() as mongo:
+        outlived = {
+            name: await mongo[stack.db_name(name)]["processed_events"].count_documents(
+                {"at": {"$lt": cutoff}}
+            )
+            for name in SERVICES_WITH_MARKERS
+        }
+    assert not any(outlived.values()), outlived
+
+
+SERVICES_WITH_MARKERS = ("needs", "suppliers", "matching")
 
 
 # --- poison messages on every consumed topic ---------------------------------------------

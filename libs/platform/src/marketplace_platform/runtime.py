@@ -168,7 +168,7 @@ class ServiceRuntime:
 
     async def _purge_loop(self) -> None:
         while True:
-            await asyncio.sleep(3600)
+            await asyncio.sleep(self.settings.prune_interval_s)
             await self.prune_once()
 
     async def prune_once(self) -> int:

@@ -92,7 +92,19 @@ class ServiceSettings(BaseSettings):
     kafka_group_instance_id: str | None = Field(
         None, validation_alias=AliasChoices("MARKETPLACE_KAFKA_GROUP_INSTANCE_ID")
     )
-    processed_retention_days: int = 14
+    # Pruning (FerretDB 1.x has no TTL indexes): every job of `runtime.prunes` runs this
+    # often. A processed-event marker is kept long past any redelivery (an uncommitted
+    # offset comes back within seconds of a restart); days, fractions allowed.
+    prune_interval_s: float = Field(
+        3600.0, gt=0, validation_alias=AliasChoices("MARKETPLACE_PRUNE_INTERVAL_S")
+    )
+    processed_retention_days: float = Field(
+        14.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "MARKETPLACE_PROCESSED_RETENTION_DAYS", "processed_retention_days"
+        ),
+    )
     # Read inbox entries older than this are deleted (FerretDB 1.x has no TTL indexes).
     inbox_read_retention_days: int = Field(
         180, ge=1, validation_alias=AliasChoices("MARKETPLACE_INBOX_READ_RETENTION_DAYS")
