@@ -155,7 +155,10 @@ class PrivateKafka:
             .replace("@DATA_DIR@", str(self.tmp / "kafka-data"))
         )
         (self.tmp / "server.properties").write_text(props)
-        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # As Kafka's own random-uuid does: an id starting with '-' reads as an option.
+        cluster = "-"
+        while cluster.startswith("-"):
+            cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         done = subprocess.run(
             self._java(
                 "kafka.tools.StorageTool",
