@@ -14,7 +14,7 @@ WITH_INFRA = set -a && source $(STATE)/infra.env && set +a &&
 help:
 	@echo "make test   install what is missing, start Kafka + database, run every test"
 	@echo "make demo   start everything and play the seed scenario"
-	@echo "make infra  local Kafka + database only;  make up: plus the three services"
+	@echo "make infra  local Kafka + database + mail capture only;  make up: plus the services"
 	@echo "make down   stop everything this project started"
 	@echo "make bench  benchmarks;  make docs: AsyncAPI + JSON Schemas;  make faults: fault suite"
 	@echo "make reference  rebuild the CPV and NUTS data from the EU's eForms SDK (Maven)"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Local infrastructure without Docker: real Apache Kafka (KRaft, from Maven Central's jars on
 # the local Java) and FerretDB (MongoDB wire protocol, SQLite backend, built from the Go
-# module proxy). Downloads and builds are cached in $MARKETPLACE_CACHE; running state (data,
-# logs, pid files, the chosen endpoints) lives in $MARKETPLACE_STATE.
+# module proxy), and the development SMTP server that writes every message it accepts to
+# $MARKETPLACE_STATE/mail/ (mail_capture.py, on the project's .venv). Downloads and builds
+# are cached in $MARKETPLACE_CACHE; running state (data, logs, pid files, captured mail, the
+# chosen endpoints) lives in $MARKETPLACE_STATE.
 #
 #   infra.sh up      provision what is missing, start what is not running, wait until ready
 #   infra.sh down    stop what this script started (nothing else)
@@ -28,6 +30,7 @@ LAUNCHER_HASH="$(cat "$HERE"/ferretdb/*.go "$HERE"/ferretdb/go.mod | sha256sum |
 FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION/bin/ferretdb-local-$LAUNCHER_HASH"
 ENV_FILE="$STATE/infra.env"
 READY_TIMEOUT="${MARKETPLACE_READY_TIMEOUT:-90}"
+PYTHON="${MARKETPLACE_PYTHON:-$ROOT/.venv/bin/python}"
 
 say() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
@@ -134,11 +137,35 @@ start_ferretdb() {
     say "FerretDB $FERRETDB_VERSION (SQLite backend) starting on 127.0.0.1:$MONGO_PORT"
 }
 
-wait_ready() {
-    local python="${MARKETPLACE_PYTHON:-$ROOT/.venv/bin/python}"
-    [[ -x "$python" ]] || die "no Python environment at $python: run 'uv sync' first (make does)"
-    "$python" "$HERE/wait_ready.py" --timeout "$READY_TIMEOUT" \
-        --kafka "$1" --mongo "$2" || die "infrastructure did not become ready; see $STATE/logs"
+need_python() {
+    [[ -x "$PYTHON" ]] || die "no Python environment at $PYTHON: run 'uv sync' first (make does)"
+}
+
+start_mail_capture() {
+    local pidfile="$STATE/mail-capture.pid"
+    MAIL_DIR="$(cd "$STATE" && pwd)/mail"
+    if pid_alive "$pidfile"; then
+        SMTP_PORT="$(cat "$STATE/mail-capture.port")"
+        say "mail capture already running on 127.0.0.1:$SMTP_PORT (pid $(cat "$pidfile"))"
+        return
+    fi
+    need_python
+    "$PYTHON" -c 'import aiosmtpd' 2>/dev/null \
+        || die "aiosmtpd is missing from $PYTHON: run 'uv sync --frozen' (make bootstrap does)"
+    SMTP_PORT="$(pick_port "${MAIL_CAPTURE_PORT:-2525}")"
+    local logs="$STATE/logs"
+    mkdir -p "$MAIL_DIR" "$logs"
+    nohup "$PYTHON" "$HERE/mail_capture.py" --host 127.0.0.1 --port "$SMTP_PORT" \
+        --dir "$MAIL_DIR" >"$logs/mail-capture.log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    echo "$SMTP_PORT" >"$STATE/mail-capture.port"
+    say "mail capture (SMTP) starting on 127.0.0.1:$SMTP_PORT, writing to $MAIL_DIR"
+}
+
+wait_ready() { # kafka-url mongo-url smtp-host:port
+    need_python
+    "$PYTHON" "$HERE/wait_ready.py" --timeout "$READY_TIMEOUT" \
+        --kafka "$1" --mongo "$2" --smtp "$3" || die "infrastructure did not become ready; see $STATE/logs"
 }
 
 cmd_up() {
@@ -160,14 +187,18 @@ cmd_up() {
         start_ferretdb
         mongo_url="mongodb://127.0.0.1:$MONGO_PORT/"
     fi
-    wait_ready "$kafka_url" "$mongo_url"
+    start_mail_capture
+    wait_ready "$kafka_url" "$mongo_url" "127.0.0.1:$SMTP_PORT"
     {
         echo "KAFKA_BOOTSTRAP_SERVERS=$kafka_url"
         echo "MONGODB_URL=$mongo_url"
         echo "MARKETPLACE_FERRETDB_BIN=$FERRETDB_BIN"
         echo "MARKETPLACE_KAFKA_HOME=$KAFKA_HOME"
+        echo "SMTP_HOST=127.0.0.1"
+        echo "SMTP_PORT=$SMTP_PORT"
+        echo "MAIL_CAPTURE_DIR=$MAIL_DIR"
     } >"$ENV_FILE"
-    say "ready: Kafka $kafka_url, database $mongo_url (written to $ENV_FILE)"
+    say "ready: Kafka $kafka_url, database $mongo_url, SMTP 127.0.0.1:$SMTP_PORT (written to $ENV_FILE)"
 }
 
 stop_pidfile() { # name pidfile
@@ -184,11 +215,12 @@ stop_pidfile() { # name pidfile
 cmd_down() {
     stop_pidfile Kafka "$STATE/kafka.pid"
     stop_pidfile FerretDB "$STATE/ferretdb.pid"
+    stop_pidfile "mail capture" "$STATE/mail-capture.pid"
     rm -f "$ENV_FILE"
 }
 
 cmd_status() {
-    for name in kafka ferretdb; do
+    for name in kafka ferretdb mail-capture; do
         if pid_alive "$STATE/$name.pid"; then
             echo "$name: running (pid $(cat "$STATE/$name.pid"), port $(cat "$STATE/$name.port"))"
         else
@@ -211,8 +243,8 @@ cmd_scale_db() {
         echo "$port" >"$home/ferretdb.port"
         say "FerretDB for the scale benchmark starting on 127.0.0.1:$port (data: $home/data)"
     fi
-    local python="${MARKETPLACE_PYTHON:-$ROOT/.venv/bin/python}"
-    "$python" "$HERE/wait_ready.py" --timeout "$READY_TIMEOUT" --mongo "mongodb://127.0.0.1:$port/" \
+    need_python
+    "$PYTHON" "$HERE/wait_ready.py" --timeout "$READY_TIMEOUT" --mongo "mongodb://127.0.0.1:$port/" \
         || die "the scale benchmark's database did not become ready; see $home/ferretdb.log"
     {
         echo "MARKETPLACE_SCALE_MONGODB_URL=mongodb://127.0.0.1:$port/"

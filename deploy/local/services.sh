@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Starts the three services in the background against the local infrastructure
-# (.local/infra.env), each with its log and pid file under .local/.
+# Starts the services in the background against the local infrastructure (.local/infra.env:
+# Kafka, the database, and the mail capture server that notifications sends to), each with
+# its log and pid file under .local/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 STATE="${MARKETPLACE_STATE:-$ROOT/.local}"
-# The portal comes last: it only calls the other three.
+# The portal comes last: it only calls the others.
 SERVICES=(needs:${NEEDS_PORT:-8001} suppliers:${SUPPLIERS_PORT:-8002} matching:${MATCHING_PORT:-8003}
-          portal:${PORTAL_PORT:-8000})
+          notifications:${NOTIFICATIONS_PORT:-8004} portal:${PORTAL_PORT:-8000})
 
 say() { printf '[services] %s\n' "$*" >&2; }
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# What one service gets beyond what every one gets (infra.env, its port, its group instance id).
+service_env() { # name port -> one VAR=value per line
+    case "$1" in
+        # Local development: a new address counts as verified at once (the mail only goes
+        # to the capture directory anyway), and the links in messages use the local ports.
+        notifications)
+            echo "NOTIFICATIONS_AUTO_VERIFY=true"
+            echo "NOTIFICATIONS_PUBLIC_URL=http://127.0.0.1:$2"
+            echo "NOTIFICATIONS_PORTAL_URL=http://127.0.0.1:${PORTAL_PORT:-8000}"
+            ;;
+    esac
+}
 
 cmd_up() {
     [[ -f "$STATE/infra.env" ]] || { say "no $STATE/infra.env: run 'make infra' first"; exit 1; }
@@ -26,10 +40,12 @@ cmd_up() {
             say "port $port for $name is in use by another program: set ${name^^}_PORT to another port"
             exit 1
         fi
-        local upper="${name^^}"
+        local upper="${name^^}" extra=()
+        mapfile -t extra < <(service_env "$name" "$port")
         # A stable consumer name (static group membership): a restart takes its partitions
         # back at once instead of waiting out the old session and a rebalance.
-        env "${upper}_PORT=$port" "MARKETPLACE_KAFKA_GROUP_INSTANCE_ID=$name-0" nohup "$ROOT/.venv/bin/python" -m "$name" \
+        env "${upper}_PORT=$port" "MARKETPLACE_KAFKA_GROUP_INSTANCE_ID=$name-0" "${extra[@]}" \
+            nohup "$ROOT/.venv/bin/python" -m "$name" \
             >"$STATE/logs/$name.log" 2>&1 </dev/null &
         echo $! >"$pidfile"
         echo "$port" >"$STATE/$name.port"

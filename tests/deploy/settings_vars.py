@@ -7,8 +7,8 @@ come from each settings class's `model_fields`, its `env_prefix` and the fields'
 
 A field must be set by a deployment when it has no default (a new required setting makes
 the tests fail until the deployments set it), or when its default is only right on a
-developer's machine (`DEPLOYMENT_FIELDS`: where Kafka and the database are, the signing
-key, the address to listen on).
+developer's machine (`DEPLOYMENT_FIELDS`: where Kafka, the database and the SMTP relay are,
+the signing key, the address to listen on, the sender and the addresses links point to).
 """
 
 from __future__ import annotations
@@ -22,18 +22,24 @@ from pydantic_settings import BaseSettings
 
 from matching.settings import MatchingSettings
 from needs.settings import NeedsSettings
+from notifications.settings import NotificationsSettings
 from suppliers.settings import SuppliersSettings
 
 SERVICES: dict[str, type[BaseSettings]] = {
     "needs": NeedsSettings,
     "suppliers": SuppliersSettings,
     "matching": MatchingSettings,
+    "notifications": NotificationsSettings,
 }
-PORTS = {"needs": 8001, "suppliers": 8002, "matching": 8003}
+PORTS = {"needs": 8001, "suppliers": 8002, "matching": 8003, "notifications": 8004}
 
 # Defaults that are right for a developer's machine and wrong in any deployment.
 DEPLOYMENT_FIELDS = frozenset(
-    {"kafka_bootstrap_servers", "mongodb_url", "jwt_secret", "host", "port", "topic_prefix"}
+    {
+        *("kafka_bootstrap_servers", "mongodb_url", "jwt_secret", "host", "port", "topic_prefix"),
+        # notifications: the relay, and what its messages say they come from and link to
+        *("smtp_host", "smtp_port", "smtp_security", "mail_from", "portal_url", "public_url"),
+    }
 )
 
 

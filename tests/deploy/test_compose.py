@@ -60,7 +60,7 @@ def published_ports(service: dict[str, Any]) -> set[int]:
 
 
 def test_the_compose_file_parses_and_names_every_service(compose: dict[str, Any]) -> None:
-    assert set(services(compose)) >= {"kafka", "mongodb", "needs", "suppliers", "matching", "demo"}
+    assert set(services(compose)) >= {"kafka", "mongodb", "mailpit", "demo", *SERVICES}
     for name, service in services(compose).items():
         assert "image" in service or "build" in service, f"{name} has neither image nor build"
 
@@ -155,6 +155,16 @@ def test_the_demo_runs_once_when_the_services_are_healthy(compose: dict[str, Any
     for name, port in PORTS.items():
         assert env[f"MARKETPLACE_{name.upper()}_URL"] == f"http://{name}:{port}"
     assert "MARKETPLACE_JWT_SECRET" in env  # to sign its development tokens
+
+
+def test_notifications_sends_to_the_mail_catcher(compose: dict[str, Any]) -> None:
+    notifications, mailpit = services(compose)["notifications"], services(compose)["mailpit"]
+    env = environment(notifications)
+    assert env["SMTP_HOST"] == "mailpit"
+    assert env["SMTP_PORT"] == "1025"
+    assert {1025, 8025} <= published_ports(mailpit)  # SMTP, and the web UI for the host
+    assert notifications["depends_on"]["mailpit"]["condition"] == "service_healthy"
+    assert mailpit["healthcheck"]["test"]
 
 
 def test_a_new_required_setting_is_reported_missing() -> None:

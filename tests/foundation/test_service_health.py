@@ -1,4 +1,4 @@
-"""The three services start as real processes and report their dependencies."""
+"""The services start as real processes and report their dependencies."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tests.support.infra import start_ferretdb, start_service, wait_healthy
 
 pytestmark = pytest.mark.infra
 
-SERVICES = ("needs", "suppliers", "matching")
+SERVICES = ("needs", "suppliers", "matching", "notifications")
 
 
 async def test_services_report_kafka_and_database_up_then_database_down(

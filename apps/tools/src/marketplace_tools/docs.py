@@ -18,7 +18,7 @@ from faststream.specification.asyncapi.site import get_asyncapi_html
 
 from marketplace_contracts.events import EVENT_TYPES, CloudEvent
 
-SERVICES = ("needs", "suppliers", "matching")
+SERVICES = ("needs", "suppliers", "matching", "notifications")
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
@@ -43,7 +43,10 @@ def system_asyncapi(runtimes: dict[str, Any]) -> AsyncAPI:
         *(runtime.broker for runtime in runtimes.values()),
         title="Marketplace for demand-driven innovation procurement",
         version="1.0.0",
-        description="Every event the needs, suppliers and matching services publish and consume.",
+        description=(
+            "Every event the needs, suppliers, matching and notifications services publish"
+            " and consume."
+        ),
         schema_version="3.0.0",
     )
 

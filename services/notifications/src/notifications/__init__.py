@@ -1,0 +1,1 @@
+"""E-mail for the organisations' contacts (issue #19)."""
