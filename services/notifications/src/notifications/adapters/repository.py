@@ -17,13 +17,14 @@ lease keeps them to one process on FerretDB, whose updates are not atomic.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from marketplace_platform.mongo import document_lock, guarded_update, insert_absent
+from marketplace_platform.mongo import document_lock, insert_absent
 
 Document = dict[str, Any]
 T = TypeVar("T")
@@ -73,61 +74,67 @@ class MailStore:
     async def get(self, mail_id: str) -> Document | None:
         return await self.mails.find_one({"_id": mail_id})
 
-    async def append_to_digest(self, digest: Document, item: Document) -> str:
-        """Add `item` to the digest, made first if need be: "added", "present" (a replay)
-        or "closed" (it is being sent or was: the caller takes the next one)."""
+    async def append_to_digest(self, digest: Document, items: list[Document]) -> str:
+        """Add the items (each by its `key` once) to the digest, made first if need be:
+        "added", "present" (all were there: a replay) or "closed" (it is being sent or was:
+        the caller takes the next one)."""
         async with document_lock(self.mails, digest["_id"]):
             stored = await self.mails.find_one({"_id": digest["_id"]}, {"status": 1, "keys": 1})
             if stored is None:
-                await self.add_absent([{**digest, "items": [item], "keys": [item["key"]]}])
+                unique = list({i["key"]: i for i in items}.values())
+                keys = [i["key"] for i in unique]
+                await self.add_absent([{**digest, "items": unique, "keys": keys}])
                 return "added"
-            if item["key"] in (stored.get("keys") or []):
-                return "present"
             if stored["status"] != "collecting":
                 return "closed"
+            have = set(stored.get("keys") or [])
+            new = [i for i in {i["key"]: i for i in items}.values() if i["key"] not in have]
+            if not new:
+                return "present"
             await self.mails.update_one(
-                {"_id": digest["_id"]}, {"$push": {"items": item, "keys": item["key"]}}
+                {"_id": digest["_id"]},
+                {
+                    "$push": {
+                        "items": {"$each": new},
+                        "keys": {"$each": [i["key"] for i in new]},
+                    }
+                },
             )
             return "added"
 
     async def open_queue(self) -> list[tuple[datetime, str]]:
         return [(d["due_at"], d["_id"]) async for d in self.queue.find({})]
 
-    async def claim(self, mail: Document, lease_until: datetime) -> bool:
-        """Take a message to send: no digest item is added to it from here on."""
+    async def claim(self, mail: Document) -> Document | None:
+        """Close a digest to new items and return it as it stands (None: done already)."""
         async with document_lock(self.mails, mail["_id"]):
-            stored = await self.mails.find_one({"_id": mail["_id"]}, {"status": 1})
+            stored = await self.mails.find_one({"_id": mail["_id"]})
             if stored is None or stored["status"] in DONE:
-                return False
-            await self.mails.update_one(
-                {"_id": mail["_id"]}, {"$set": {"status": "sending", "lease_until": lease_until}}
-            )
-            return True
+                return None
+            await self.mails.update_one({"_id": mail["_id"]}, {"$set": {"status": "sending"}})
+            return stored
 
     async def finish(self, mail_id: str, status: str, at: datetime, **fields: Any) -> None:
-        await guarded_update(
-            self.mails,
-            mail_id,
-            {},
-            {
-                "$set": {"status": status, "finished_at": at, **fields},
-                "$unset": {"lease_until": ""},
-            },
-        )
-        await self.queue.delete_one({"_id": mail_id})
+        async with document_lock(self.mails, mail_id):
+            await asyncio.gather(
+                self.mails.update_one(
+                    {"_id": mail_id}, {"$set": {"status": status, "finished_at": at, **fields}}
+                ),
+                self.queue.delete_one({"_id": mail_id}),
+            )
 
     async def retry(self, mail_id: str, due_at: datetime, error: str) -> None:
-        await guarded_update(
-            self.mails,
-            mail_id,
-            {},
-            {
-                "$set": {"status": "pending", "due_at": due_at, "last_error": error},
-                "$inc": {"attempts": 1},
-                "$unset": {"lease_until": ""},
-            },
-        )
-        await self.queue.update_one({"_id": mail_id}, {"$set": {"due_at": due_at}}, upsert=True)
+        async with document_lock(self.mails, mail_id):
+            await asyncio.gather(
+                self.mails.update_one(
+                    {"_id": mail_id},
+                    {
+                        "$set": {"status": "pending", "due_at": due_at, "last_error": error},
+                        "$inc": {"attempts": 1},
+                    },
+                ),
+                self.queue.update_one({"_id": mail_id}, {"$set": {"due_at": due_at}}, upsert=True),
+            )
 
     async def prune(self, before: datetime) -> int:
         """Delete the messages done before `before`. An hourly job, not a person's read:

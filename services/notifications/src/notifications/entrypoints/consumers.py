@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketplace_contracts import events as ev
-from marketplace_platform.runtime import ServiceRuntime, subscribe
+from marketplace_platform.runtime import ServiceRuntime, subscribe_batch
 
 from ..service.notify import Notifier
 
@@ -22,4 +22,5 @@ def register(runtime: ServiceRuntime, notifier: Notifier) -> None:
     ):
         dispatcher = runtime.dispatcher(f"notifications.{topic}", record_processed=False)
         dispatcher.on(payload, notifier.on_event)
-        subscribe(runtime, topic, dispatcher, description=description)
+        # In batches: one read of each organisation's contacts and one insert per batch.
+        subscribe_batch(runtime, topic, dispatcher, notifier.on_batch, description=description)

@@ -8,12 +8,14 @@ nothing twice and needs no processed-event record.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from marketplace_contracts import events as ev
 from marketplace_contracts.events import deterministic_id
+from marketplace_platform.runtime import BatchItem
 
 from ..adapters.repository import ContactBook, Document, MailStore
 from ..domain import contacts as rules
@@ -45,23 +47,47 @@ class Notifier:
         self.queued = 0
 
     async def on_event(self, payload: ev.Payload, event: ev.CloudEvent) -> None:
+        await self.on_events([(payload, event)])
+
+    async def on_batch(self, items: list[BatchItem]) -> None:
+        await self.on_events([(i.payload, i.event) for i in items])
+
+    async def on_events(self, events: list[tuple[ev.Payload, ev.CloudEvent]]) -> None:
+        """The messages of a batch of events: the organisations' contacts read once, the
+        immediate messages queued in one insert, each digest written once."""
         now = self.clock()
-        for notice in notices_of(payload, event.id, now):
-            for contact in await self.contacts.of(notice.org):
+        notices = [n for payload, event in events for n in notices_of(payload, event.id, now)]
+        orgs = sorted({n.org for n in notices})
+        books = dict(
+            zip(orgs, await asyncio.gather(*(self.contacts.of(o) for o in orgs)), strict=True)
+        )
+        immediate: list[Document] = []
+        digests: dict[tuple[str, DigestCadence], list[Document]] = {}
+        for notice in notices:
+            for contact in books[notice.org]:
                 if not rules.reachable(contact):
                     continue
                 cadence = cadence_for(rules.rules_of(contact), notice.kind, notice.scope)
                 if cadence == "off":
                     continue
-                key = deterministic_id(event.id, notice.org)
+                key = deterministic_id(notice.item["event_id"], notice.org)
                 item = {**notice.item, "key": key, "kind": notice.kind, "scope": notice.scope}
                 if cadence == "immediate":
-                    await self._immediate(notice.org, contact, item, now)
+                    immediate.append(self._immediate(notice.org, contact, item, now))
                 else:
-                    await self._into_digest(notice.org, contact, cadence, item, now)
+                    period: DigestCadence = "daily" if cadence == "daily" else "weekly"
+                    digests.setdefault((contact["id"], period), []).append(
+                        {"org": notice.org, "contact": contact, "item": item}
+                    )
+        for mail in await self.mails.add_absent(immediate):
+            self.queued += 1
+            self.wake(mail["_id"], mail["due_at"])
+        for (_, period), entries in digests.items():
+            contact, org = entries[0]["contact"], entries[0]["org"]
+            await self._into_digest(org, contact, period, [e["item"] for e in entries], now)
 
-    async def _immediate(self, org: str, contact: Document, item: Document, now: datetime) -> None:
-        mail = {
+    def _immediate(self, org: str, contact: Document, item: Document, now: datetime) -> Document:
+        return {
             "_id": deterministic_id("mail", item["key"], contact["id"]),
             "type": "immediate",
             "org": org,
@@ -72,21 +98,18 @@ class Notifier:
             "attempts": 0,
             "item": item,
         }
-        if await self.mails.add_absent([mail]):
-            self.queued += 1
-            self.wake(mail["_id"], now)
 
     async def _into_digest(
         self,
         org: str,
         contact: Document,
         cadence: DigestCadence,
-        item: Document,
+        items: list[Document],
         now: datetime,
     ) -> None:
         tz = zone(contact["time_zone"])
         after = now
-        for _ in range(3):  # the digest being sent now: the next one takes the notice
+        for _ in range(3):  # the digest being sent now: the next one takes the items
             slot = next_slot(after, cadence, tz, hour=self.digest_hour, weekday=self.weekly_weekday)
             digest: dict[str, Any] = {
                 "_id": deterministic_id("digest", contact["id"], slot.key),
@@ -100,7 +123,7 @@ class Notifier:
                 "created_at": now,
                 "attempts": 0,
             }
-            outcome = await self.mails.append_to_digest(digest, item)
+            outcome = await self.mails.append_to_digest(digest, items)
             if outcome != "closed":
                 if outcome == "added":
                     self.wake(digest["_id"], slot.due_at)

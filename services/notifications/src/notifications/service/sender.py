@@ -45,7 +45,7 @@ class SenderOptions:
     interval_s: float = 1.0
     retry_base_s: float = 2.0
     retry_cap_s: float = 300.0
-    reconnect_cap_s: float = 10.0
+    reconnect_cap_s: float = 4.0
     rescan_s: float = 300.0
 
 
@@ -150,43 +150,60 @@ class Sender:
     async def send_batch(self, mail_ids: list[str]) -> None:
         """Send these messages over one connection; raises `ConnectionError` when the
         server cannot be reached before any was tried."""
+        # Read at once, before connecting: each a lookup by `_id`, and the contacts of
+        # each organisation once for the batch.
+        mails = [
+            m
+            for m in await asyncio.gather(*(self.mails.get(i) for i in mail_ids))
+            if m is not None and m["status"] not in DONE
+        ]
+        if not mails:
+            return
+        orgs = sorted({m["org"] for m in mails})
+        books = dict(
+            zip(orgs, await asyncio.gather(*(self.contacts.of(o) for o in orgs)), strict=True)
+        )
         async with self.smtp.connect() as connection:
             self.unreachable_since = None
-            for index, mail_id in enumerate(mail_ids):
-                if not await self._send_one(connection, mail_id):
+            for index, mail in enumerate(mails):
+                contact = next(
+                    (c for c in books[mail["org"]] if c["id"] == mail["contact_id"]), None
+                )
+                if not await self._send_one(connection, mail, contact):
                     # The connection dropped: the rest wait for the next one.
-                    for rest in mail_ids[index + 1 :]:
-                        self.wake(rest, self.clock())
+                    for rest in mails[index + 1 :]:
+                        self.wake(rest["_id"], self.clock())
                     return
 
-    async def _send_one(self, connection: Connection, mail_id: str) -> bool:
+    async def _send_one(
+        self, connection: Connection, mail: Document, contact: Document | None
+    ) -> bool:
         """False when the connection is gone (the message waits for the next)."""
-        mail = await self.mails.get(mail_id)
-        if mail is None or mail["status"] in DONE:
-            return True
+        mail_id = mail["_id"]
         now = self.clock()
-        contact = next(
-            (c for c in await self.contacts.of(mail["org"]) if c["id"] == mail["contact_id"]),
-            None,
-        )
         if contact is None:
             await self.mails.finish(mail_id, "cancelled", now, reason="contact removed")
             return True
         if mail["type"] != "verification" and not rules.reachable(contact):
             await self.mails.finish(mail_id, "cancelled", now, reason="address not reachable")
             return True
-        if not await self.mails.claim(mail, now + timedelta(minutes=1)):
-            return True
-        mail = await self.mails.get(mail_id) or mail  # a digest's items, as claimed
+        if mail["type"] == "digest":
+            # Closed to new items from here on; its items as they stand when closed.
+            claimed = await self.mails.claim(mail)
+            if claimed is None:
+                return True
+            mail = claimed
         message = self._compose(mail, contact, now)
         result = await connection.send(message)
         if result.outcome == "sent":
-            await self.mails.finish(mail_id, "sent", self.clock(), sent_at=self.clock())
+            sent_at = self.clock()
+            await self.mails.finish(mail_id, "sent", sent_at, sent_at=sent_at)
             self.counts["sent"] += 1
             return True
         if result.outcome == "permanent":
             await self.mails.finish(mail_id, "failed", now, last_error=result.detail)
             await self._address_failing(mail["org"], contact["id"], result.detail, now)
+            contact["address_status"] = "failing"  # the rest of this batch skips it too
             self.counts["failed"] += 1
             return True
         attempts = int(mail.get("attempts", 0)) + 1
