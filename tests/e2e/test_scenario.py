@@ -1,7 +1,8 @@
-"""The whole seed scenario at `--pace 0`, against the real stack: three service processes,
-real Kafka and the real database. Then the databases are checked: each case of the source
-document stands where the document reports it, and every inbox entry exists exactly once,
-with its reasons."""
+"""The whole seed scenario at `--pace 0`, against the real stack: the service processes,
+real Kafka, the real database and a real (capturing) SMTP server. Then the databases are
+checked: each case of the source document stands where the document reports it, and every
+inbox entry exists exactly once, with its reasons; and the e-mail the story causes is
+checked: alerts at once, a scaling opportunity at once, the daily digests, an unsubscribe."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
 from marketplace_tools.demo import PRACTICES, SCALING_BUYERS
+from tests.notifications.support import start_capture, start_notifications, wait_for_mail
 from tests.support.infra import ROOT, start_service, wait_healthy
 
 pytestmark = pytest.mark.infra
@@ -29,6 +33,15 @@ async def test_the_whole_scenario_brings_each_case_to_its_stage_exactly_once(
         name: start_service(name, tmp_path, topic_prefix=topic_prefix)
         for name in ("needs", "suppliers", "matching")
     }
+    mail_dir = tmp_path / "mail"
+    capture, smtp_port = start_capture(tmp_path, mail_dir)
+    handles["notifications"] = start_notifications(
+        tmp_path,
+        topic_prefix=topic_prefix,
+        smtp_port=smtp_port,
+        capture_dir=mail_dir,
+        NOTIFICATIONS_AUTO_VERIFY="true",
+    )
     try:
         for handle in handles.values():
             await wait_healthy(handle)
@@ -49,9 +62,11 @@ async def test_the_whole_scenario_brings_each_case_to_its_stage_exactly_once(
         assert "ViroteaED is used by 27 organisations" in out
         assert "implementation to the last" in out
         assert not re.search(r"\b1 (organisations|matches|alerts|buyers|needs)\b", out), out
+        await the_story_by_email(handles["notifications"].url, mail_dir)
     finally:
         for handle in handles.values():
             handle.process.stop()
+        capture.stop()
 
     needs_db = mongo_client[f"{topic_prefix}_needs"]
     suppliers_db = mongo_client[f"{topic_prefix}_suppliers"]
@@ -147,3 +162,36 @@ async def test_the_whole_scenario_brings_each_case_to_its_stage_exactly_once(
         assert set(found) & set(practice_suppliers) == set(fitting), (org, tag)
         codes = {r.get("code") for r in found[fitting[0]]["reasons"]}
         assert "tags.shared" in codes, codes
+
+
+async def the_story_by_email(notifications: str, mail_dir: Path) -> None:
+    """The demo's contacts: both suppliers alerted at once when the need they watch reaches
+    its phase, Hammarö told at once that the VR solution scales to its need, the suppliers'
+    matches in their daily digests, and a one-click unsubscribe."""
+    [hanna] = await wait_for_mail(
+        mail_dir, 1, to="hanna@hallbarhandel.example", subject="bevakning"
+    )
+    assert hanna.message["Subject"] == (
+        "Ett behov passar er bevakning: Hållbar handling: hållbara inköp i hela kommunen"
+    )
+    assert "helsingborg" in hanna.text and "Validering" in hanna.text
+    assert await wait_for_mail(mail_dir, 1, to="vera@virotea.example", subject="bevakning")
+    scaling = await wait_for_mail(mail_dir, 1, to="henrik@hammaro.example", subject="already used")
+    assert scaling, [str(m.message["Subject"]) for m in await wait_for_mail(mail_dir, 99, 0)]
+    assert scaling[-1].message["Subject"].startswith("ViroteaED")
+    assert "Hello Henrik Hammar" in scaling[-1].text
+    async with httpx.AsyncClient(base_url=notifications, timeout=15) as client:
+        later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+        sent = (await client.post("/v1/dev/digests/run", json={"at": later})).json()["sent"]
+        assert sent >= 2, sent  # each supplier's matches
+        [digest] = await wait_for_mail(
+            mail_dir, 1, to="hanna@hallbarhandel.example", subject="sammanfattning"
+        )
+        assert "Hållbar handling" in digest.text
+        unsubscribe = str(scaling[-1].message["List-Unsubscribe"]).strip("<>")
+        answer = await client.post(
+            unsubscribe.removeprefix(notifications),
+            content="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert answer.status_code == 200 and "no longer receives" in answer.text

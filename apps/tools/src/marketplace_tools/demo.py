@@ -184,6 +184,7 @@ class Endpoints:
     needs: str
     suppliers: str
     matching: str
+    notifications: str
 
     @classmethod
     def from_env(cls) -> Endpoints:
@@ -192,7 +193,12 @@ class Endpoints:
             port = os.environ.get(f"{name.upper()}_PORT", str(default_port))
             return explicit or f"http://127.0.0.1:{port}"
 
-        return cls(url("needs", 8001), url("suppliers", 8002), url("matching", 8003))
+        return cls(
+            url("needs", 8001),
+            url("suppliers", 8002),
+            url("matching", 8003),
+            url("notifications", 8004),
+        )
 
 
 @dataclass
@@ -228,6 +234,7 @@ class Demo:
         self.cascade = Cascade()
         self.needs_published = 0
         self.shown: set[str] = set()
+        self.mail_contacts: list[str] = []
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -494,6 +501,35 @@ class Demo:
         self.cases.append(case)
         console.rule(title)
         return case
+
+    async def contacts(self) -> None:
+        """E-mail for a few of the story's organisations, when the notifications service
+        runs (`make up` starts it against the local capture server): the VR supplier and
+        the Hållbar handling supplier hear of alerts at once and of matches in the daily
+        digest, Hammarö of the VR solution scaling to its need."""
+        try:
+            await self.http.get(f"{self.endpoints.notifications}/health")
+        except httpx.HTTPError:
+            console.print("[dim](no notifications service: the demo sends no e-mail)[/dim]")
+            return
+        hallbar = self.supplier("hallbarhandel")
+        people = [
+            (self.supplier("virotea"), "supplier", "Vera Virotea", "vera@virotea.example", "sv"),
+            (hallbar, "supplier", "Hanna Holm", "hanna@hallbarhandel.example", "sv"),
+            ("hammaro", "buyer", "Henrik Hammar", "henrik@hammaro.example", "en"),
+        ]
+        for org, role, name, address, language in people:
+            await self.call(
+                "POST",
+                f"{self.endpoints.notifications}/v1/contacts",
+                self.token(org, role),  # type: ignore[arg-type]
+                {"name": name, "email": address, "language": language},
+                expect=201,
+            )
+            self.mail_contacts.append(address)
+        await self.say(
+            "e-mail", f"contacts of {len(people)} organisations get alerts and digests by e-mail"
+        )
 
     async def vr_case(self) -> None:
         case = self.case("VR training for care staff (Karlstad, 2022)", "karlstad", "1780")
@@ -862,6 +898,7 @@ class Demo:
     async def play(self) -> None:
         console.print(f"[bold]Marketplace demo[/bold] (run {self.run}, pace {self.pace:g} s)")
         try:
+            await self.contacts()
             await self.vr_case()
             await self.escort_case()
             await self.citizen_portal_case()
@@ -874,7 +911,7 @@ class Demo:
 
     async def services(self) -> None:
         console.print("\nThe services keep running until [bold]make down[/bold]:")
-        for name in ("needs", "suppliers", "matching"):
+        for name in ("needs", "suppliers", "matching", "notifications"):
             base = getattr(self.endpoints, name)
             console.print(f"  {name:<10} {base}   OpenAPI {base}/docs   AsyncAPI {base}/asyncapi")
         console.print(
