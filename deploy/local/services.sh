@@ -24,6 +24,13 @@ service_env() { # name port -> one VAR=value per line
             echo "NOTIFICATIONS_PUBLIC_URL=http://127.0.0.1:$2"
             echo "NOTIFICATIONS_PORTAL_URL=http://127.0.0.1:${PORTAL_PORT:-8000}"
             ;;
+        # The portal calls the others on the ports they were started on here.
+        portal)
+            echo "PORTAL_NEEDS_URL=http://127.0.0.1:${NEEDS_PORT:-8001}"
+            echo "PORTAL_SUPPLIERS_URL=http://127.0.0.1:${SUPPLIERS_PORT:-8002}"
+            echo "PORTAL_MATCHING_URL=http://127.0.0.1:${MATCHING_PORT:-8003}"
+            echo "PORTAL_NOTIFICATIONS_URL=http://127.0.0.1:${NOTIFICATIONS_PORT:-8004}"
+            ;;
     esac
 }
 

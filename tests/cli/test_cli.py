@@ -30,6 +30,7 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "MARKETPLACE_NEEDS_URL",
         "MARKETPLACE_SUPPLIERS_URL",
         "MARKETPLACE_MATCHING_URL",
+        "MARKETPLACE_NOTIFICATIONS_URL",
         "MARKETPLACE_JWT_SECRET",
         "JWT_SECRET",
         "MARKETPLACE_ENVIRONMENT",
@@ -161,12 +162,15 @@ def test_status_shows_services_down_and_fails(closed_url: str) -> None:
             closed_url,
             "--matching-url",
             closed_url,
+            "--notifications-url",
+            closed_url,
             "status",
             "--no-lag",
         ],
     )
     assert result.exit_code == 1
-    assert result.output.count("down") >= 3
+    assert result.output.count("down") >= 4
+    assert "notifications" in result.output
 
 
 def test_status_json_reports_kafka_unreachable_without_failing_hard(closed_url: str) -> None:
@@ -181,6 +185,8 @@ def test_status_json_reports_kafka_unreachable_without_failing_hard(closed_url: 
             closed_url,
             "--matching-url",
             closed_url,
+            "--notifications-url",
+            closed_url,
             "status",
             "--bootstrap",
             f"127.0.0.1:{port}",
@@ -190,7 +196,12 @@ def test_status_json_reports_kafka_unreachable_without_failing_hard(closed_url: 
     )
     assert result.exit_code == 1
     report = json.loads(result.output)
-    assert [s["status"] for s in report["services"]] == ["down", "down", "down"]
+    assert [(s["service"], s["status"]) for s in report["services"]] == [
+        ("needs", "down"),
+        ("suppliers", "down"),
+        ("matching", "down"),
+        ("notifications", "down"),
+    ]
     assert report["consumer_lag_error"] or report["consumer_groups"] == []
 
 
@@ -458,6 +469,38 @@ SUPPLIER_ENTRIES = [
     },
 ]
 
+CONTACTS = [
+    {
+        "id": "c0ffee00c0ffee00c0ffee00c0ffee01",
+        "name": "Anna Lind",
+        "email": "anna.lind@karlstad.se",
+        "language": "sv",
+        "time_zone": "Europe/Stockholm",
+        "verified": True,
+        "verified_at": "2025-03-02T09:00:00+00:00",
+        "address_status": "ok",
+        "failure": None,
+        "preferences": [],
+        "created_at": "2025-03-02T08:00:00+00:00",
+    },
+    {
+        "id": "c0ffee00c0ffee00c0ffee00c0ffee02",
+        "name": "Per Berg",
+        "email": "per.berg@karlstad.se",
+        "language": "en",
+        "time_zone": "Europe/Stockholm",
+        "verified": False,
+        "verified_at": None,
+        "address_status": "failing",
+        "failure": {
+            "detail": "550 5.1.1 no such mailbox",
+            "at": "2025-03-03T10:15:00+00:00",
+        },
+        "preferences": [],
+        "created_at": "2025-03-02T08:00:00+00:00",
+    },
+]
+
 
 class Services(BaseHTTPRequestHandler):
     """The three services at one address, as a buyer or a supplier sees them (by the
@@ -475,6 +518,7 @@ class Services(BaseHTTPRequestHandler):
                 "items": SUPPLIER_ENTRIES if role == "supplier" else [],
                 "next": None,
             },
+            "/v1/contacts": {"items": CONTACTS, "next": None},
         }
         found = answers.get(path)
         body = json.dumps(found if found is not None else {"detail": "no such thing"}).encode()
@@ -495,7 +539,8 @@ def services() -> Iterator[list[str]]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield [arg for s in ("needs", "suppliers", "matching") for arg in (f"--{s}-url", url)]
+        names = ("needs", "suppliers", "matching", "notifications")
+        yield [arg for s in names for arg in (f"--{s}-url", url)]
     finally:
         server.shutdown()
         server.server_close()
@@ -564,3 +609,43 @@ def test_inbox_entries_read_in_the_readers_language_without_event_types(
     else:
         assert "Your solution ViroteaED fits the need Digital ledsagning" in result.output
         assert "Match" in result.output and "Watch" in result.output
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_contacts_list_says_verified_and_a_bouncing_address_in_plain_words(
+    services: list[str], lang: str
+) -> None:
+    base = [*services, "--lang", lang, "contacts", "list", "--org", "karlstad"]
+    for columns in ("200", "80"):
+        listed = runner.invoke(app, base, env={"COLUMNS": columns})
+        assert listed.exit_code == 0, listed.output
+        text = " ".join(listed.output.split())
+        assert "c0ffee00c0ffee00c0ffee00c0ffee02" in listed.output  # ids whole
+        assert "550 5.1.1 no such mailbox" in text
+        assert "address_status" not in text and "failing" not in text
+        if lang == "sv":
+            assert "kontakter för karlstad (2)" in text
+            assert "studsar: 550 5.1.1 no such mailbox (sedan 2025-03-03 10:15:00)" in text
+            assert "ja" in text.split() and "nej" in text.split() and "engelska" in text
+        else:
+            assert "bounces: 550 5.1.1 no such mailbox (since 2025-03-03 10:15:00)" in text
+            assert "yes" in text.split() and "no" in text.split() and "English" in text
+        assert max(len(line) for line in listed.output.splitlines()) <= int(columns)
+
+
+def test_a_verification_link_is_taken_whole_or_as_its_token() -> None:
+    from marketplace_tools.cli.contacts import verification_token
+
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjIn0.c2lnbmF0dXJl"
+    for given in (
+        f"http://127.0.0.1:8004/v1/verify?token={token}",
+        f"<https://notifications.example.org/v1/verify?token={token}&x=1>",
+        f"/v1/verify?token={token}",
+        f"  {token}\n",
+    ):
+        assert verification_token(given) == token, given
+    assert verification_token("http://127.0.0.1:8004/v1/verify") is None
+    assert verification_token("  ") is None
+    refused = runner.invoke(app, ["contacts", "verify", "https://x.example/v1/verify?t=1"])
+    assert refused.exit_code == 1
+    assert "ingen token" in refused.output and "Traceback" not in refused.output

@@ -48,6 +48,8 @@ def cli(handle: ServiceHandle, *args: str, org: str = "karlstad") -> Result:
             closed,
             "--matching-url",
             closed,
+            "--notifications-url",
+            closed,
             "--org",
             org,
             "--municipality",
@@ -141,6 +143,8 @@ def test_status_shows_the_running_service_and_its_consumer_group(
             f"http://127.0.0.1:{free_port()}",
             "--matching-url",
             f"http://127.0.0.1:{free_port()}",
+            "--notifications-url",
+            f"http://127.0.0.1:{free_port()}",
             "status",
             "--prefix",
             prefix,
@@ -148,10 +152,15 @@ def test_status_shows_the_running_service_and_its_consumer_group(
             setting("KAFKA_BOOTSTRAP_SERVERS"),
         ],
     )
-    assert result.exit_code == 1  # suppliers and matching are not running
+    assert result.exit_code == 1  # suppliers, matching and notifications are not running
     report = json.loads(result.output)
     states = {s["service"]: s["status"] for s in report["services"]}
-    assert states == {"needs": "ok", "suppliers": "down", "matching": "down"}
+    assert states == {
+        "needs": "ok",
+        "suppliers": "down",
+        "matching": "down",
+        "notifications": "down",
+    }
     assert report["consumer_lag_error"] is None
     groups = [g["group"] for g in report["consumer_groups"]]
     assert groups, "the needs service's consumer groups are listed"

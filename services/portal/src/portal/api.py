@@ -1,4 +1,4 @@
-"""A thin client of the three services' HTTP APIs, called with the signed-in JWT."""
+"""A thin client of the services' HTTP APIs, called with the signed-in JWT."""
 
 from __future__ import annotations
 
@@ -33,9 +33,12 @@ def _errors_of(response: httpx.Response) -> list[dict[str, Any]]:
 
 
 class Api:
-    def __init__(self, needs: str, suppliers: str, matching: str, timeout: float) -> None:
+    def __init__(
+        self, needs: str, suppliers: str, matching: str, notifications: str, timeout: float
+    ) -> None:
         self.bases = {"needs": needs.rstrip("/"), "suppliers": suppliers.rstrip("/")}
         self.bases["matching"] = matching.rstrip("/")
+        self.bases["notifications"] = notifications.rstrip("/")
         self.client = httpx.AsyncClient(timeout=timeout)
 
     async def close(self) -> None:

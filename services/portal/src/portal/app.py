@@ -4,7 +4,9 @@ Reading works without JavaScript; htmx (from npm, served from node_modules) adds
 preview while a buyer drafts a need and the CPV code picker's search and suggestions (HTML
 fragments over the needs service's reference API), and a few lines of `portal.js` add the
 picker's chips and the live inbox (server-sent events relayed from the needs or suppliers
-service). Without JavaScript, CPV codes are typed into a text field instead.
+service). Without JavaScript, CPV codes are typed into a text field instead. An
+organisation's e-mail contacts are the notifications service's; outside production, the
+mail the local capture server took is shown at /dev/mail.
 
 This module only wires the app: the routes are in `portal.routes`, by area, each built from
 the shared `portal.pages.Pages`.
@@ -26,7 +28,9 @@ from .identity import DevSignIn, IdentityProvider
 from .pages import Pages, safe_next
 from .routes import (
     auth,
+    contacts,
     cpv,
+    dev_mail,
     errors,
     general,
     inbox,
@@ -53,6 +57,7 @@ ROUTERS = (
     supplier_solutions,
     subscriptions,
     webhooks,
+    contacts,
 )
 
 
@@ -72,6 +77,7 @@ def build(settings: PortalSettings | None = None) -> FastAPI:
         settings.needs_url,
         settings.suppliers_url,
         settings.matching_url,
+        settings.notifications_url,
         settings.upstream_timeout_s,
     )
     node_modules = Path(settings.node_modules) if settings.node_modules else default_node_modules()
@@ -94,6 +100,8 @@ def build(settings: PortalSettings | None = None) -> FastAPI:
     errors.install(app, pages)
     for area in ROUTERS:
         app.include_router(area.build_router(pages))
+    if settings.environment != "production":
+        app.include_router(dev_mail.build_router(pages))
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(

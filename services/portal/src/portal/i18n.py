@@ -326,12 +326,105 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "pages": ("Sidor", "Pages"),
     "first_page": ("Första sidan", "First page"),
     "next": ("Nästa", "Next"),
+    # An organisation's e-mail contacts (the notifications service)
+    "contacts": ("Kontakter", "Contacts"),
+    "contacts_title": ("Kontakter som får e-post", "Contacts who receive e-mail"),
+    "contacts_intro": (
+        "De här personerna får e-post från marknadsplatsen för {org}: matchningar, "
+        "bevakningar och lösningar som sprids. En ny adress får först ett meddelande med en "
+        "länk att bekräfta den med; inget annat skickas dit förrän den är bekräftad.",
+        "These people receive e-mail from the marketplace for {org}: matches, alerts and "
+        "solutions spreading. A new address first gets a message with a link to confirm it; "
+        "nothing else is sent there until it is confirmed.",
+    ),
+    "contacts_none": ("Inga kontakter än.", "No contacts yet."),
+    "new_contact": ("Ny kontakt", "New contact"),
+    "contact_name": ("Namn", "Name"),
+    "contact_email": ("E-postadress", "E-mail address"),
+    "contact_language": ("Språk i e-posten", "Language of the e-mail"),
+    "contact_time_zone": ("Tidszon", "Time zone"),
+    "contact_time_zone_hint": (
+        "Sammanfattningar skickas klockan sju på morgonen i den här tidszonen (IANA-namn, "
+        "t.ex. Europe/Stockholm).",
+        "Digests are sent at seven in the morning in this time zone (an IANA name, e.g. "
+        "Europe/Stockholm).",
+    ),
+    "lang_sv": ("Svenska", "Swedish"),
+    "lang_en": ("Engelska", "English"),
+    "add_contact": ("Lägg till kontakt", "Add contact"),
+    "contact_added": (
+        "{name} är tillagd. Ett meddelande med en länk för att bekräfta adressen har "
+        "skickats till {email}.",
+        "{name} was added. A message with a link to confirm the address went to {email}.",
+    ),
+    "contact_added_verified": ("{name} är tillagd.", "{name} was added."),
+    "contact_verified": ("Bekräftad", "Confirmed"),
+    "contact_unverified": ("Inte bekräftad än", "Not confirmed yet"),
+    "contact_unverified_hint": (
+        "Personen behöver följa länken i meddelandet som skickades till adressen.",
+        "The person needs to follow the link in the message sent to the address.",
+    ),
+    "contact_failing": ("Adressen studsar: {detail}", "The address bounces: {detail}"),
+    "contact_failing_hint": (
+        "Inget skickas dit längre (sedan {date}). Ta bort kontakten och lägg till den med "
+        "en adress som fungerar.",
+        "Nothing is sent there any more (since {date}). Remove the contact and add it with "
+        "an address that works.",
+    ),
+    "resend_verification": ("Skicka bekräftelsen igen", "Send the confirmation again"),
+    "verification_sent": (
+        "Ett nytt meddelande för att bekräfta adressen har skickats.",
+        "A new message to confirm the address was sent.",
+    ),
+    "remove_contact": ("Ta bort kontakten", "Remove the contact"),
+    "contact_removed": ("Kontakten är borttagen.", "The contact was removed."),
+    "preferences": ("Vad {name} får med e-post", "What {name} receives by e-mail"),
+    "save_preferences": ("Spara valen", "Save the choices"),
+    "preferences_scoped": (
+        "Dessutom gäller {n} val för enskilda behov eller bevakningar (från länkar i "
+        "e-posten); de ändras inte här.",
+        "{n} more choices apply to single needs or subscriptions (from links in the "
+        "e-mail); they are not changed here.",
+    ),
+    "pref_matches": ("Matchningar", "Matches"),
+    "pref_alerts": ("Bevakningar", "Alerts"),
+    "pref_scaling": ("Spridning", "Scaling"),
+    "cadence_immediate": ("Direkt", "Immediately"),
+    "cadence_daily": ("Daglig sammanfattning", "Daily digest"),
+    "cadence_weekly": ("Veckosammanfattning", "Weekly digest"),
+    "cadence_off": ("Av", "Off"),
+    # Development only: the mail the local capture server took
+    "dev_mail": ("Fångad e-post (utveckling)", "Captured mail (development)"),
+    "dev_mail_intro": (
+        "Meddelanden som tjänsten notifications har skickat till den lokala "
+        "fångstservern, nyaste först. Inget av dem har levererats till någon.",
+        "Messages the notifications service sent to the local capture server, newest "
+        "first. None of them was delivered to anyone.",
+    ),
+    "dev_mail_none": ("Ingen fångad e-post.", "No captured mail."),
+    "mail_to": ("Till", "To"),
+    "mail_from": ("Från", "From"),
+    "mail_subject": ("Ämne", "Subject"),
+    "mail_time": ("Tid", "Time"),
+    "mail_language": ("Språk", "Language"),
+    "mail_unsubscribe": ("Avregistrering (List-Unsubscribe)", "Unsubscribe (List-Unsubscribe)"),
+    "mail_filter_to": ("Till adressen", "To the address"),
+    "mail_text": ("Textdelen", "The plain text"),
+    "mail_html": ("HTML-delen", "The HTML part"),
+    "mail_html_hint": (
+        "Visas utan skript och utan att länkarna öppnas; följ länkarna i textdelen.",
+        "Shown without scripts and without opening its links; follow the links in the plain text.",
+    ),
+    "mail_no_text": ("Meddelandet har ingen textdel.", "The message has no plain text."),
+    "all_mail": ("All fångad e-post", "All captured mail"),
 }
 
 
 # A refused field, said beside it: by the field (its root: "cpv_codes" for "cpv_codes.2") and
 # the kind of refusal; "{value}" is what was refused. Rules: "empty" (missing, too short),
-# "long", "unknown" and "malformed" (a validator's message says which), else "invalid".
+# "long", "unknown" and "malformed" (a validator's message says which), "taken" and "full"
+# (a conflict: the value is another's, or there is no room for more), else "invalid". A
+# form whose fields need words of their own names them "form.field" (see `field_errors`).
 FIELD_ERRORS: Final[dict[tuple[str, str], tuple[str, str]]] = {
     ("title", "empty"): ("Ange en rubrik.", "Enter a title."),
     ("title", "long"): ("Rubriken är för lång.", "The title is too long."),
@@ -357,6 +450,33 @@ FIELD_ERRORS: Final[dict[tuple[str, str], tuple[str, str]]] = {
     ("regions", "unknown"): ("Okänt område {value}.", "Unknown area {value}."),
     ("maturity", "empty"): ("Välj mognad.", "Choose a maturity."),
     ("tags", "unknown"): ("Okänd tagg {value}.", "Unknown tag {value}."),
+    # The contact form (`field_errors(errors, "contact")`): its own words for its fields.
+    ("contact.name", "empty"): ("Ange kontaktens namn.", "Enter the contact's name."),
+    ("contact.name", "long"): ("Namnet är för långt.", "The name is too long."),
+    ("contact.name", "invalid"): ("Ange kontaktens namn.", "Enter the contact's name."),
+    ("contact.email", "empty"): ("Ange en e-postadress.", "Enter an e-mail address."),
+    ("contact.email", "long"): ("Adressen är för lång.", "The address is too long."),
+    ("contact.email", "invalid"): (
+        "{value} är inte en e-postadress.",
+        "{value} is not an e-mail address.",
+    ),
+    ("contact.email", "taken"): (
+        "{value} är redan en kontakt för organisationen.",
+        "{value} is already a contact of the organisation.",
+    ),
+    ("contact.email", "full"): (
+        "Organisationen har redan så många kontakter som går (50). Ta bort någon först.",
+        "The organisation has as many contacts as it may (50). Remove one first.",
+    ),
+    ("contact.language", "invalid"): ("Välj svenska eller engelska.", "Choose Swedish or English."),
+    ("contact.time_zone", "invalid"): (
+        "Okänd tidszon {value}: ange ett IANA-namn, t.ex. Europe/Stockholm.",
+        "Unknown time zone {value}: give an IANA name, e.g. Europe/Stockholm.",
+    ),
+    ("contact.time_zone", "unknown"): (
+        "Okänd tidszon {value}: ange ett IANA-namn, t.ex. Europe/Stockholm.",
+        "Unknown time zone {value}: give an IANA name, e.g. Europe/Stockholm.",
+    ),
 }
 FIELD_INVALID: Final = ("Värdet godtogs inte.", "The value was not accepted.")
 _EMPTY_RULES: Final = frozenset({"missing", "string_too_short", "too_short"})
@@ -370,6 +490,8 @@ def _refusal(error: Mapping[str, Any]) -> str:
     if rule in _LONG_RULES:
         return "long"
     message = str(error.get("message", "")).lower()
+    if rule == "conflict":  # taken by another ("already a contact"), or no room for more
+        return "taken" if "already" in message else "full"
     if message.startswith(("must not be empty", "needs at least")):
         return "empty"
     if message.startswith(("unknown", "no ")):
@@ -415,15 +537,18 @@ class Translator:
         """ "1 organisation", "2 organisationer" (the number as `number` writes it)."""
         return f"{self.number(count)} {organisation_word(count, self.lang)}"
 
-    def field_errors(self, errors: list[Mapping[str, Any]]) -> dict[str, str]:
+    def field_errors(
+        self, errors: list[Mapping[str, Any]], form: str | None = None
+    ) -> dict[str, str]:
         """The services' refused fields as messages beside them, by field (the first one
-        of each field wins)."""
+        of each field wins); with `form`, in that form's own words ("contact.name")."""
         out: dict[str, str] = {}
         for error in errors:
             field = str(error.get("field", "")).split(".")[0]
             if not field or field in out:
                 continue
-            pair = FIELD_ERRORS.get((field, _refusal(error)), FIELD_INVALID)
+            key = f"{form}.{field}" if form else field
+            pair = FIELD_ERRORS.get((key, _refusal(error)), FIELD_INVALID)
             out[field] = pick(pair, self.lang).format(value=error.get("value", ""))
         return out
 

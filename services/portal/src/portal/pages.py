@@ -130,6 +130,7 @@ class Pages:
             "csrf": session_of(request).get("csrf", ""),
             "flash": pop_flash(request),
             "path": request.url.path,
+            "development": self.settings.environment != "production",
             "phases": PHASES,
             "all_phases": [p for p in ALL_PHASES if p != "withdrawn"],
             "maturities": MATURITIES,

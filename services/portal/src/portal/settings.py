@@ -19,6 +19,7 @@ class PortalSettings(ServiceSettings):
     needs_url: str = "http://127.0.0.1:8001"
     suppliers_url: str = "http://127.0.0.1:8002"
     matching_url: str = "http://127.0.0.1:8003"
+    notifications_url: str = "http://127.0.0.1:8004"
     # The development sign-in mints the same JWTs as `marketplace token`; it is refused in
     # production, where an OIDC provider takes its place (see portal.identity).
     dev_signin: bool = True

@@ -12,6 +12,7 @@ from typer.completion import install_callback, show_callback
 from marketplace_platform.tokens import ROLES, mint_token
 
 from .api import adopt, inbox_app, needs_app, solutions_app, subscribe
+from .contacts import contacts_app, mail_app
 from .core import DEFAULT_URLS, Config, dev_settings, language, reports_errors
 from .cpv import cpv_app
 from .operations import events_app, status
@@ -39,6 +40,10 @@ def _root(  # noqa: PLR0917 - typer options
     matching_url: Annotated[
         str, typer.Option(envvar="MARKETPLACE_MATCHING_URL", help="the matching service")
     ] = DEFAULT_URLS["matching"],
+    notifications_url: Annotated[
+        str,
+        typer.Option(envvar="MARKETPLACE_NOTIFICATIONS_URL", help="the notifications service"),
+    ] = DEFAULT_URLS["notifications"],
     token_: Annotated[
         str | None,
         typer.Option("--token", envvar="MARKETPLACE_TOKEN", help="bearer JWT", show_default=False),
@@ -99,7 +104,12 @@ def _root(  # noqa: PLR0917 - typer options
     Connection options come before the command: `marketplace --org karlstad needs list`.
     """
     ctx.obj = Config(
-        urls={"needs": needs_url, "suppliers": suppliers_url, "matching": matching_url},
+        urls={
+            "needs": needs_url,
+            "suppliers": suppliers_url,
+            "matching": matching_url,
+            "notifications": notifications_url,
+        },
         token=token_,
         org=org,
         role=role,
@@ -142,6 +152,8 @@ app.command("subscribe")(subscribe)
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(cpv_app, name="cpv")
 app.command("adopt")(adopt)
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(mail_app, name="mail")
 app.add_typer(events_app, name="events")
 app.command("status")(status)
 

@@ -24,13 +24,14 @@ if TYPE_CHECKING:
     from marketplace_contracts.reference import CpvCode
     from marketplace_platform.settings import ServiceSettings
 
-ServiceName = Literal["needs", "suppliers", "matching"]
+ServiceName = Literal["needs", "suppliers", "matching", "notifications"]
 Lang = Literal["sv", "en"]
 LANGS: tuple[Lang, ...] = ("sv", "en")
 DEFAULT_URLS: dict[ServiceName, str] = {
     "needs": "http://127.0.0.1:8001",
     "suppliers": "http://127.0.0.1:8002",
     "matching": "http://127.0.0.1:8003",
+    "notifications": "http://127.0.0.1:8004",
 }
 
 out = Console(highlight=False, soft_wrap=True)
@@ -141,19 +142,7 @@ class Config:
         params: dict[str, Any] | None = None,
     ) -> Any:
         """One HTTP call; `role` None sends no token. Returns the JSON answer."""
-        import httpx
-
-        headers = {"Authorization": f"Bearer {self.bearer(role)}"} if role else {}
-        query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
-        try:
-            with httpx.Client(timeout=self.timeout) as client:
-                response = client.request(
-                    method, self.url(service, path), json=body, params=query, headers=headers
-                )
-        except httpx.HTTPError as exc:
-            raise unreachable(service, self.urls[service], exc) from None
-        except httpx.InvalidURL as exc:
-            raise CliError(f"the {service} URL {self.urls[service]!r} is invalid: {exc}") from None
+        response = self.send(service, method, path, role=role, body=body, params=params)
         check(service, response)
         if not response.content:
             return None
@@ -161,6 +150,32 @@ class Config:
             return response.json()
         except ValueError:
             return response.text
+
+    def send(
+        self,
+        service: ServiceName,
+        method: str,
+        path: str,
+        *,
+        role: Role | None = None,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """One HTTP call, its answer unchecked (a caller that reads a refusal itself);
+        a service out of reach is a `CliError`."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.bearer(role)}"} if role else {}
+        query = {k: v for k, v in (params or {}).items() if v is not None and v != []}
+        try:
+            with httpx.Client(timeout=self.timeout) as client:
+                return client.request(
+                    method, self.url(service, path), json=body, params=query, headers=headers
+                )
+        except httpx.HTTPError as exc:
+            raise unreachable(service, self.urls[service], exc) from None
+        except httpx.InvalidURL as exc:
+            raise CliError(f"the {service} URL {self.urls[service]!r} is invalid: {exc}") from None
 
     def stream_events(
         self, service: ServiceName, path: str, role: Role

@@ -17,6 +17,9 @@ from .core import CliError, Config, ServiceName, dev_settings, emit_json, out, r
 
 events_app = typer.Typer(help="Events on Kafka.")
 
+# The services `status` asks for their health, in this order.
+SERVICES: tuple[ServiceName, ...] = ("needs", "suppliers", "matching", "notifications")
+
 # Payload fields worth a glance, in this order; others are shown when there is room.
 KEY_FIELDS = (
     "need_id",
@@ -317,8 +320,9 @@ def status(
     Exit code 1 when a service is not fully up.
     """
     c = cfg(ctx)
-    health = [health_of(c, s) for s in ("needs", "suppliers", "matching")]
-    stats = stats_of(c) if health[2]["status"] != "down" else {"unavailable": "matching is down"}
+    health = [health_of(c, s) for s in SERVICES]
+    matching = next(h for h in health if h["service"] == "matching")
+    stats = stats_of(c) if matching["status"] != "down" else {"unavailable": "matching is down"}
     lags: list[Lag] = []
     lag_error: str | None = None
     if lag:

@@ -76,8 +76,7 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "what_alerts": "e-post om den här bevakningen",
         "what_scaling": "e-post om lösningar som sprids till det här behovet",
         "page_bad_link": "Länken fungerar inte",
-        "page_bad_link_text": "Länken är ändrad, för gammal eller redan ersatt av en ny. "
-        "Be om en ny från portalen.",
+        "page_bad_link_text": "Länken är ändrad eller för gammal. Be om en ny från portalen.",
         "to_portal": "Till portalen",
     },
     "en": {
@@ -129,8 +128,8 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "what_alerts": "e-mail about this watch",
         "what_scaling": "e-mail about solutions spreading to this need",
         "page_bad_link": "The link does not work",
-        "page_bad_link_text": "The link was altered, is too old or was replaced by a newer "
-        "one. Ask for a new one in the portal.",
+        "page_bad_link_text": "The link was altered or is too old. Ask for a new one in the "
+        "portal.",
         "to_portal": "To the portal",
     },
 }
