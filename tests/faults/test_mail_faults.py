@@ -33,8 +33,8 @@ from tests.support.infra import free_port, wait_healthy
 
 pytestmark = [pytest.mark.infra, pytest.mark.timeout(1200 if FULL else 300)]
 
-BATCH = 1000 if FULL else 150  # alerts per phase: steady, during the outage, at the kill
-OUTAGE_S = 20.0 if FULL else 5.0
+BATCH = 1000 if FULL else 80  # alerts per phase: steady, during the outage, at the kill
+OUTAGE_S = 20.0 if FULL else 4.0
 SUPPLIER = "vrutbildning-ab"
 ENV = {"NOTIFICATIONS_AUTO_VERIFY": "true", "NOTIFICATIONS_RETRY_BASE_S": "0.5"}
 

@@ -20,8 +20,8 @@ import pytest
 from marketplace_platform.auth import Role, mint_token
 from marketplace_platform.settings import DEV_JWT_SECRET
 from tests.faults import report
-from tests.faults.stack import Stack
-from tests.support.infra import wait_healthy
+from tests.faults.stack import SERVICES, Stack
+from tests.support.infra import free_port, wait_healthy
 
 pytestmark = pytest.mark.infra
 
@@ -59,9 +59,9 @@ def alg_none(org: str, role: Role) -> str:
 
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    s = Stack(tmp_path_factory.mktemp("hostile"))
+    s = Stack(tmp_path_factory.mktemp("hostile"), env={"SMTP_PORT": str(free_port())})
     try:
-        await s.up()
+        await s.up((*SERVICES, "notifications"))  # its mail server is away: nothing is sent
         yield s
     finally:
         s.stop()
@@ -113,6 +113,13 @@ async def owned_resources(stack: Stack) -> dict[str, str]:
         assert r.status_code == 201, r.text
         ids["webhook_id"] = r.json()["id"]
         ids["entry_id"] = "00000000-0000-0000-0000-000000000000"
+        r = await c.post(
+            f"{stack.url('notifications')}/v1/contacts",
+            json={"name": "Åsa Öberg", "email": "asa@owner-buyer.example"},
+            headers=b,
+        )
+        assert r.status_code == 201, r.text
+        ids["contact_id"] = r.json()["id"]
     return ids
 
 
@@ -143,7 +150,7 @@ async def test_authorisation_matrix(stack: Stack) -> None:
     failures: list[str] = []
     cells = 0
     async with httpx.AsyncClient(timeout=15) as c:
-        for service in ("needs", "suppliers", "matching"):
+        for service in ("needs", "suppliers", "matching", "notifications"):
             base = stack.url(service)
             doc = (await c.get(base + "/openapi.json")).json()
             for path, ops in doc["paths"].items():
@@ -247,7 +254,7 @@ async def test_fuzzing_from_openapi(stack: Stack) -> None:
     }
     counts: dict[str, int] = {}
     failures: list[str] = []
-    for service in ("needs", "suppliers", "matching"):
+    for service in ("needs", "suppliers", "matching", "notifications"):
         n, f = await asyncio.to_thread(fuzz_service, stack.url(service), tokens)
         counts[service] = n
         failures += [f"{service}: {x}" for x in f]

@@ -104,7 +104,7 @@ async def test_no_secret_or_token_in_the_logs(tmp_path: Path) -> None:
     assert not leaks, f"found in the log: {leaks}"
 
 
-@pytest.mark.parametrize("service", ["needs", "suppliers", "matching"])
+@pytest.mark.parametrize("service", ["needs", "suppliers", "matching", "notifications"])
 def test_the_development_key_is_refused_in_production(service: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("MARKETPLACE_JWT_SECRET", "JWT_SECRET")}
     env["MARKETPLACE_ENVIRONMENT"] = "production"

@@ -4,12 +4,11 @@ captured mail and a digest run at a chosen time."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from marketplace_platform.auth import Principal, require_role
 from marketplace_platform.errors import NotFound
@@ -53,7 +52,7 @@ class PreferencesIn(BaseModel):
 
 
 class DigestRun(BaseModel):
-    at: datetime = Field(description="send every digest due at this instant (aware)")
+    at: AwareDatetime = Field(description="send every digest due at this instant")
 
 
 def build_router(
@@ -209,9 +208,7 @@ def build_router(
             tags=["development"],
             summary="Send every digest due at the given instant now",
         )
-        async def run_digests(
-            body: Annotated[DigestRun, Body()], request: Request
-        ) -> dict[str, int]:
-            return {"sent": await sender.flush(body.at)}
+        async def run_digests(body: Annotated[DigestRun, Body()]) -> dict[str, int | bool]:
+            return await sender.flush(body.at)
 
     return router
