@@ -284,3 +284,28 @@ def test_a_digest_names_its_count_in_singular_and_plural() -> None:
     text = plural.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert text.index("n-1") < text.index("n-2")  # the best score first
     assert not RAW.search(text)
+
+
+def test_a_growing_scaling_opportunity_is_one_notice_key() -> None:
+    at = datetime(2026, 12, 6, tzinfo=UTC)
+
+    def opportunity(count: int) -> ev.ScalingOpportunity:
+        return ev.ScalingOpportunity(
+            opportunity_id="hammaro:s-1",
+            buyer_org="hammaro",
+            need_id="n-9",
+            need_title="VR-utbildning för vårdpersonal",
+            solution_id="s-1",
+            solution_name="ViroteaED",
+            supplier_org="virotea",
+            adoption_count=count,
+            deployments=[],
+            score=0.6,
+            reasons=[],
+            triggered_by=f"a-{count}",
+        )
+
+    first = notices_of(opportunity(1), "e-1", at)[0].item
+    later = notices_of(opportunity(5), "e-5", at)[0].item
+    assert first["once_key"] == later["once_key"] == "hammaro:s-1"
+    assert notices_of(alert(), "e-7", at)[0].item["once_key"] == "e-7"

@@ -34,7 +34,7 @@ def _reasons(reasons: list[ev.MatchReason]) -> list[dict[str, Any]]:
 
 def notices_of(payload: ev.Payload, event_id: str, at: datetime) -> list[Notice]:
     """The notices of one event; none for an event of another kind."""
-    base: Item = {"event_id": event_id, "at": at.isoformat()}
+    base: Item = {"event_id": event_id, "once_key": event_id, "at": at.isoformat()}
     match payload:
         case ev.MatchFound():
             item = base | {
@@ -82,6 +82,9 @@ def notices_of(payload: ev.Payload, event_id: str, at: datetime) -> list[Notice]
                 "score": payload.score,
                 "reasons": _reasons(payload.reasons),
                 "audience": "buyer",
+                # One message per buyer and solution: the opportunity is told again, with
+                # a higher count, as adoptions grow; the inbox shows the latest count.
+                "once_key": payload.opportunity_id,
             }
             return [Notice(payload.buyer_org, "scaling", payload.need_id, item)]
     return []

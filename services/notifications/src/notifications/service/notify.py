@@ -3,7 +3,9 @@ organisation whose preference for it is not "off" gets it at once or in its next
 
 Idempotent by event and contact: an immediate message's `_id` is derived from both, and a
 digest takes an event's notice once (`keys`), so a redelivered or replayed event queues
-nothing twice and needs no processed-event record.
+nothing twice and needs no processed-event record. A scaling opportunity is keyed by the
+opportunity (buyer and solution), not its event: told again as adoptions grow, it is
+e-mailed once.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class Notifier:
                 cadence = cadence_for(rules.rules_of(contact), notice.kind, notice.scope)
                 if cadence == "off":
                     continue
-                key = deterministic_id(notice.item["event_id"], notice.org)
+                key = deterministic_id(notice.item["once_key"], notice.org)
                 item = {**notice.item, "key": key, "kind": notice.kind, "scope": notice.scope}
                 if cadence == "immediate":
                     immediate.append(self._immediate(notice.org, contact, item, now))
