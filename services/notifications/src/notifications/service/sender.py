@@ -200,7 +200,13 @@ class Sender:
             if claimed is None:
                 return True
             mail = claimed
-        message = self._compose(mail, contact, now)
+        try:
+            message = self._compose(mail, contact, now)
+        except Exception as exc:  # a message that cannot be written never will be
+            log.exception("message %s cannot be composed", mail_id)
+            await self.mails.finish(mail_id, "failed", now, last_error=f"not composed: {exc}")
+            self.counts["failed"] += 1
+            return True
         result = await connection.send(message)
         if result.outcome == "sent":
             sent_at = self.clock()
