@@ -76,6 +76,9 @@ def build(
     consumers.register(runtime, notifier)
     runtime.before_consuming.append(mails.ensure_indexes)
     runtime.before_consuming.append(sender.load)
+    # Sending needs the writer lease and the queue, not Kafka: after a restart the backlog
+    # goes out while the consumers are still joining their groups.
+    runtime.before_consuming.append(_start(sender))
 
     async def prune_sent() -> int:
         return await mails.prune(clock() - timedelta(days=settings.sent_retention_days))
@@ -100,7 +103,6 @@ def build(
                 captured=captured,
             )
         ],
-        on_start=[_start(sender)],
         on_stop=[sender.stop],
     )
     app.state.sender = sender
