@@ -11,7 +11,8 @@ from marketplace_contracts.topics import TOPIC_SPECS, Topics
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "DEVELOPING.md"
 BACKENDS = ("needs", "suppliers", "matching")  # the services `<name>` stands for
-SERVICES = (*BACKENDS, "portal")
+MAILER = "notifications"  # consumes, publishes nothing, sends e-mail
+SERVICES = (*BACKENDS, MAILER, "portal")
 EXTENSIONS = (".py", ".sh", ".md", ".yml", ".yaml", ".toml", ".json", ".html", ".csv", ".txt")
 FENCE = re.compile(r"^```[^\n]*\n.*?^```[ \t]*$", re.S | re.M)
 EDGE = re.compile(r"^\s*(\w+)\s*(?:-->|-\.->)\s*(?:\|[^|\n]*\|\s*)?(\w+)\s*$", re.M)
@@ -145,3 +146,15 @@ def test_the_arrows_are_the_subscriptions_and_publications_of_the_code() -> None
             assert (service, f"t_{topic}") in drawn, f"{service} publishes {topic}: not drawn"
         drawn_out = {t for s, t in drawn if s == service and t.startswith("t_")}
         assert drawn_out == {f"t_{t}" for t in published}, f"{service} publishes {drawn_out}"
+
+
+def test_the_mailer_is_drawn_with_its_database_and_what_it_consumes() -> None:
+    block = picture(doc_text())
+    drawn = edges(block)
+    source = (ROOT / f"services/{MAILER}/src/{MAILER}/entrypoints/consumers.py").read_text()
+    consumed = set(re.findall(r"\(\s*\"(\w+)\",\s*ev\.\w+", source))
+    assert consumed == {"matches", "alerts", "scaling"}, consumed  # the parser still finds them
+    for topic in consumed:
+        assert (f"t_{topic}", MAILER) in drawn, f"{MAILER} consumes {topic}: not drawn"
+    assert f"{MAILER}_db[(" in block
+    assert not {t for s, t in drawn if s == MAILER and t.startswith("t_")}, "it publishes nothing"
