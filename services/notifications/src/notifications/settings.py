@@ -64,9 +64,6 @@ class NotificationsSettings(ServiceSettings):
     send_batch: int = Field(50, ge=1, le=1000)
     retry_base_s: float = Field(2.0, gt=0)
     retry_cap_s: float = Field(300.0, gt=0)
-    # A message that was being sent when the sender died is sent again after this long
-    # (the server may or may not have taken it; its Message-ID stays the same).
-    sending_lease_s: float = Field(60.0, gt=0)
 
     # Digests go out at this local hour, weekly ones on this weekday (0 = Monday).
     digest_hour: int = Field(7, ge=0, le=23)
